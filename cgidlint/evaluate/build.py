@@ -1,0 +1,497 @@
+"""Build phase: read files into a directive tree with read-time semantics.
+
+Follows config.c ``ap_build_config`` / ``ap_build_config_sub`` /
+``ap_build_cont_config`` / ``ap_soak_end_container`` and the EXEC_ON_READ
+handlers of core.c and mod_so (parser-spec.md §1.3, §1.6): ``${VAR}``
+expansion, section nesting per file, ``Define``/``UnDefine``, ``ServerRoot``,
+``DefaultRuntimeDir``, ``LoadModule``, ``Include``/``IncludeOptional`` and the
+``<If*>`` conditionals, in file order.  The first build error stops reading,
+exactly as httpd stops; false conditional bodies are kept as inactive nodes.
+"""
+
+import os
+from typing import Dict, Iterable, List, Optional, Sequence
+
+from cgidlint.evaluate import includes
+from cgidlint.evaluate.fs import ConfigFS, ReadError
+from cgidlint.evaluate.model import (CONDITIONAL, INCLUDE, PLAIN, SECTION, Config, ConfigError,
+                                     Directive, to_str)
+from cgidlint.evaluate.modules import builtin_modules, module_matches
+from cgidlint.httpd_data import flags
+from cgidlint.httpd_data.directives import ALTERNATES, DIRECTIVES
+from cgidlint.parser.source import LogicalLine, SourceFile, parse_bytes
+from cgidlint.parser.tokens import getword_conf, resolve_env, split_words
+
+MAX_INCLUDE_DEPTH = 128  # AP_MAX_INCLUDE_DEPTH
+
+_CONDITIONALS = {"<ifmodule", "<ifdefine", "<iffile", "<ifdirective", "<ifsection", "<ifversion"}
+_ARGC_TEXT = {
+    "TAKE1": " takes one argument", "TAKE2": " takes two arguments", "TAKE12": " takes 1-2 arguments",
+    "TAKE3": " takes three arguments", "TAKE23": " takes two or three arguments",
+    "TAKE123": " takes one, two or three arguments", "TAKE13": " takes one or three arguments",
+    "ITERATE": " requires at least one argument", "ITERATE2": " requires at least two arguments",
+}
+
+
+class BuildError(Exception):
+    def __init__(self, message, source, line, column=1, code="CG001", phase="build"):
+        Exception.__init__(self, message)
+        self.message = message
+        self.file = source.path if source is not None else None
+        self.line = line
+        self.column = column
+        self.code = code
+        self.phase = phase
+        self.chain = []  # (file, line) of enclosing Include directives, outermost first
+
+
+def argc_error(name, args_how, help_text, args):
+    # type: (str, str, str, bytes) -> Optional[str]
+    """invoke_cmd's argument-count check; None when the arguments fit."""
+    words = []
+    pos = 0
+    n = len(args)
+    # Collect words the way invoke_cmd calls ap_getword_conf, remembering
+    # whether anything is left after each.
+    while pos < n:
+        w, _, pos, _ = getword_conf(args, pos)
+        words.append(w)
+    rest_after = lambda k: len(words) > k  # noqa: E731 - "*args != 0" after k words
+
+    def w(i):
+        return words[i] if i < len(words) else b""
+
+    bad = False
+    if args_how == "NO_ARGS":
+        return None if not args else name + " takes no arguments"
+    if args_how == "TAKE1":
+        bad = not w(0) or rest_after(1)
+    elif args_how == "TAKE2":
+        bad = not w(0) or not w(1) or rest_after(2)
+    elif args_how == "TAKE12":
+        bad = not w(0) or rest_after(2)
+    elif args_how == "TAKE3":
+        bad = not w(0) or not w(1) or not w(2) or rest_after(3)
+    elif args_how == "TAKE23":
+        bad = not w(0) or not w(1) or rest_after(3)
+    elif args_how == "TAKE123":
+        bad = not w(0) or rest_after(3)
+    elif args_how == "TAKE13":
+        bad = not w(0) or (len(words) == 2 and w(1)) or rest_after(3)
+    elif args_how == "ITERATE":
+        bad = not w(0)
+    elif args_how == "ITERATE2":
+        bad = not w(0) or len(words) < 2
+    elif args_how == "FLAG":
+        if w(0).lower() not in (b"on", b"off"):
+            return name + " must be On or Off"
+        return None
+    else:
+        return None
+    if bad:
+        return name + _ARGC_TEXT[args_how] + (", " + help_text if help_text else "")
+    return None
+
+
+class Reader(object):
+    """Sequential access to a file's logical lines, shared by nested readers
+    (conditionals read their body from the same position, as httpd does)."""
+
+    __slots__ = ("source", "lines", "i")
+
+    def __init__(self, source):
+        self.source = source
+        self.lines = source.lines
+        self.i = 0
+
+    def next(self):
+        # type: () -> Optional[LogicalLine]
+        while self.i < len(self.lines):
+            l = self.lines[self.i]
+            self.i += 1
+            if l.too_long:
+                e = BuildError("Error reading %s at line %d: Line too long" % (self.source.path, l.line),
+                               self.source, l.line, phase="read")
+                e.chain = []
+                raise e
+            return l
+        return None
+
+
+class Builder(object):
+    def __init__(self, fs, defines=(), env=None, build=None, server_root="/", pre_directives=(),
+                 httpd_version=(2, 4, 71)):
+        self.fs = fs                      # type: ConfigFS
+        self.env = dict(env or {})        # type: Dict[bytes, bytes]
+        self.config = Config()
+        self.config.defines = list(defines)
+        self.config.server_root = server_root
+        self.config.read_root = fs.read_root
+        self.builtin = builtin_modules(build)
+        self.loaded = set(self.builtin)
+        self.include_depth = 0
+        self.sources = {}                 # path -> SourceFile (parse once)
+        self.pre_directives = list(pre_directives)
+        self.httpd_version = httpd_version
+
+    # -- lookups ---------------------------------------------------------
+    def lookup_var(self, name):
+        # type: (bytes) -> Optional[bytes]
+        key = to_str(name).lower()
+        v = self._vars_ci.get(key)
+        if v is not None:
+            return v
+        return self.env.get(name)
+
+    @property
+    def _vars_ci(self):
+        return self.config.variables
+
+    def command(self, lname):
+        """The table entry if the command exists in a loaded module."""
+        entry = DIRECTIVES.get(lname)
+        if entry is None:
+            return None
+        if entry[4] in self.loaded:
+            return entry
+        for alt in ALTERNATES.get(lname, ()):
+            if alt[4] in self.loaded:
+                return alt
+        return None
+
+    def module_loaded(self, name):
+        return any(module_matches(sym, name) for sym in self.loaded)
+
+    def server_root_relative(self, path):
+        # type: (str) -> str
+        if path.startswith("/"):
+            return os.path.normpath(path) if path != "/" else "/"
+        return os.path.normpath(os.path.join(self.config.server_root, path))
+
+    # -- files -----------------------------------------------------------
+    def source(self, path):
+        # type: (str) -> SourceFile
+        src = self.sources.get(path)
+        if src is None:
+            data = self.fs.read(path)
+            src = parse_bytes(data, path)
+            self.sources[path] = src
+            self.config.files.append(src)
+        return src
+
+    def read_main(self, path):
+        # type: (str) -> Config
+        cfg = self.config
+        cfg.main_file = path
+        try:
+            if self.pre_directives:
+                pre = parse_bytes(b"\n".join(self.pre_directives) + b"\n", "<-C>")
+                self.build_file(pre, cfg.root)
+            try:
+                src = self.source(path)
+            except ReadError as e:
+                raise BuildError(str(e), None, 0, phase="read")
+            self.build_file(src, cfg.root)
+        except BuildError as e:
+            cfg.errors.append(ConfigError(e.code, e.message, e.file, e.line, e.column, e.phase, e.chain))
+        cfg.modules = sorted(self.builtin) + list(self.loaded_order)
+        return cfg
+
+    loaded_order = ()  # type: Sequence[str]
+
+    def build_file(self, src, parent):
+        # type: (SourceFile, Directive) -> None
+        reader = Reader(src)
+        stack = []  # open sections in this file
+        while True:
+            l = reader.next()
+            if l is None:
+                break
+            self.build_line(reader, l, parent, stack)
+        if stack:
+            msg = "\n".join("%s:%d: %s> was not closed." % (src.path, d.line, d.name)
+                            for d in reversed(stack))
+            raise BuildError(msg, src, stack[0].line)
+
+    def _parent(self, parent, stack):
+        return stack[-1] if stack else parent
+
+    def build_line(self, reader, l, parent, stack):
+        # type: (Reader, LogicalLine, Directive, List[Directive]) -> None
+        text = l.text
+        if not text or text[:1] == b"#":
+            return
+        src = reader.source
+        if b"$" in text:
+            text, undefined = resolve_env(text, self.lookup_var)
+        else:
+            undefined = []
+        name_b, _, pos, _ = getword_conf(text)
+        if not name_b:
+            return
+        args = text[pos:]
+        if name_b[1:2] != b"/":
+            if name_b.endswith(b">"):
+                name_b = name_b[:-1]
+            if name_b[:1] == b"<" and not args:
+                args = b">"
+        name = to_str(name_b)
+        lname = name.lower()
+        cur = self._parent(parent, stack)
+        entry = self.command(lname)
+        if undefined:
+            for u in undefined:
+                self.config.warnings.append(ConfigError(
+                    "CG003", "Config variable ${%s} is not defined" % to_str(u), src.path, l.line,
+                    l.column, severity="warning"))
+        if entry is not None and entry[2] & flags.EXEC_ON_READ:
+            node = Directive(entry[0], args, src, l, cur, known=True)
+            node.undefined_vars = [to_str(u) for u in undefined]
+            cur.children.append(node)
+            self.execute_now(entry, node, reader)
+            return
+        if name_b[:1] == b"<":
+            if name_b[1:2] != b"/":
+                node = Directive(entry[0] if entry else name, args, src, l, cur, kind=SECTION,
+                                 known=entry is not None)
+                node.undefined_vars = [to_str(u) for u in undefined]
+                cur.children.append(node)
+                stack.append(node)
+                return
+            if not stack:
+                raise BuildError("%s without matching <%s section" % (name, name[2:]), src, l.line, l.column)
+            if not name.endswith(">"):
+                raise BuildError("%s> directive missing closing '>'" % name, src, l.line, l.column)
+            opened = stack[-1]
+            if name[2:-1].lower() != opened.name[1:].lower():
+                raise BuildError("Expected </%s> but saw %s" % (opened.name[1:], name), src, l.line, l.column)
+            opened.close = l
+            stack.pop()
+            return
+        node = Directive(entry[0] if entry else name, args, src, l, cur, known=entry is not None)
+        node.undefined_vars = [to_str(u) for u in undefined]
+        cur.children.append(node)
+
+    # -- EXEC_ON_READ ----------------------------------------------------
+    def execute_now(self, entry, node, reader):
+        # type: (tuple, Directive, Reader) -> None
+        lname = node.lname
+        src = reader.source
+        line = node.line
+        if entry[1] != "RAW_ARGS":
+            err = argc_error(entry[0], entry[1], entry[5], node.args)
+            if err:
+                raise BuildError(err, src, line, node.column)
+        if lname in _CONDITIONALS:
+            node.kind = CONDITIONAL
+            self.conditional(node, reader)
+            return
+        words = split_words(node.args)
+        if lname == "define":
+            name = to_str(words[0])
+            if ":" in name:
+                raise BuildError("Variable name must not contain ':'", src, line, node.column)
+            if name not in self.config.defines:
+                self.config.defines.append(name)
+            if len(words) > 1 and words[1]:
+                self.config.variables[name.lower()] = words[1]
+        elif lname == "undefine":
+            name = to_str(words[0])
+            if ":" in name:
+                raise BuildError("Variable name must not contain ':'", src, line, node.column)
+            while name in self.config.defines:
+                self.config.defines.remove(name)
+            self.config.variables.pop(name.lower(), None)
+        elif lname == "serverroot":
+            path = self.server_root_relative(to_str(words[0]))
+            if not self.fs.is_dir(path):
+                raise BuildError("ServerRoot must be a valid directory", src, line, node.column)
+            self.config.server_root = path
+            self.config.server_root_directive = node
+        elif lname == "defaultruntimedir":
+            path = self.server_root_relative(to_str(words[0]))
+            if not self.fs.is_dir(path):
+                raise BuildError("DefaultRuntimeDir must be a valid directory, absolute or relative to ServerRoot",
+                                 src, line, node.column)
+            self.config.runtime_dir = path
+            self.config.runtime_dir_directive = node
+        elif lname == "loadmodule":
+            sym = to_str(words[0])
+            if sym not in self.loaded:
+                self.loaded.add(sym)
+                self.loaded_order = list(self.loaded_order) + [sym]
+                self.config.module_lines[sym] = node
+                from cgidlint.evaluate.modules import is_known_module
+                if not is_known_module(sym):
+                    self.config.unknown_modules.append(sym)
+        elif lname in ("include", "includeoptional"):
+            node.kind = INCLUDE
+            self.include(node, reader, optional=lname == "includeoptional")
+        elif lname in ("<macro",):
+            # mod_macro keeps the body for later ``Use``; we keep it inactive.
+            node.kind = CONDITIONAL
+            node.condition_true = False
+            self.soak(node, reader, keep=True)
+
+    def include(self, node, reader, optional):
+        src = reader.source
+        self.include_depth += 1
+        try:
+            if self.include_depth > MAX_INCLUDE_DEPTH:
+                raise BuildError("Exceeded maximum include depth of %d, There appears to be a recursion."
+                                 % MAX_INCLUDE_DEPTH, src, node.line, node.column, code="CG002")
+            pattern = self.server_root_relative(node.arg(0) or "")
+            try:
+                for path in includes.expand(self.fs, pattern, optional):
+                    node.targets.append(path)
+                    try:
+                        child_src = self.source(path)
+                    except ReadError as e:
+                        raise BuildError(str(e), src, node.line, node.column, code="CG002")
+                    try:
+                        self.build_file(child_src, node)
+                    except BuildError as e:
+                        e.chain.insert(0, (src.path, node.line))
+                        raise
+            except includes.IncludeError as e:
+                raise BuildError(str(e), src, node.line, node.column, code="CG002")
+        finally:
+            self.include_depth -= 1
+
+    def conditional(self, node, reader):
+        # type: (Directive, Reader) -> None
+        src = reader.source
+        raw = node.args
+        gt = raw.rfind(b">")
+        if gt == -1:
+            raise BuildError("%s> directive missing closing '>'" % node.name, src, node.line, node.column)
+        raw = raw[:gt]
+        negate = raw[:1] == b"!"
+        if negate:
+            raw = raw[1:]
+        word, _, _, _ = getword_conf(raw)
+        if not word:
+            raise BuildError("%s> directive requires additional arguments" % node.name, src, node.line, node.column)
+        result = self.test_condition(node.lname, to_str(word), raw)
+        node.condition_true = bool(result) != negate
+        if node.condition_true:
+            self.cont_config(node, reader)
+        else:
+            self.soak(node, reader, keep=True)
+
+    def test_condition(self, lname, word, raw):
+        if lname == "<ifmodule":
+            return self.module_loaded(word)
+        if lname == "<ifdefine":
+            return word in self.config.defines
+        if lname == "<iffile":
+            return self.fs.exists(self.server_root_relative(word))
+        if lname == "<ifdirective":
+            return self.command(word.lower()) is not None
+        if lname == "<ifsection":
+            return self.command("<" + word.lower()) is not None
+        if lname == "<ifversion":
+            return _version_matches(to_str(raw), self.httpd_version)
+        return False
+
+    def cont_config(self, node, reader):
+        """A true conditional's body: parsed normally, ended by the first raw
+        line equal to ``</Name>`` while nothing opened inside is still open;
+        EOF ends it silently."""
+        bracket = node.name[1:].lower().encode("ascii", "replace") + b">"
+        stack = []
+        while True:
+            l = reader.next()
+            if l is None:
+                return
+            t = l.text
+            if t[:2] == b"</" and not stack and t[2:].lower() == bracket:
+                node.close = l
+                return
+            self.build_line(reader, l, node, stack)
+
+    def soak(self, node, reader, keep=False):
+        """A false conditional's body (``ap_soak_end_container``): raw lines,
+        first word only, no expansion and no comment rule."""
+        src = reader.source
+        name = node.name
+        nested = [name]
+        while True:
+            l = reader.next()
+            if l is None:
+                raise BuildError("Expected </%s> before end of configuration" % nested[-1][1:], src, node.line,
+                                 node.column)
+            word, _, pos, _ = getword_conf(l.text)
+            if keep and word and word[:1] != b"#":
+                self._keep_inactive(node, l, word, l.text[pos:])
+            if word[:1] != b"<":
+                continue
+            if word[1:2] == b"/":
+                closing = to_str(word[:-1])
+                if closing[2:].lower() != nested[-1][1:].lower():
+                    raise BuildError("Expected </%s> but saw %s>" % (nested[-1][1:], closing), src, node.line,
+                                     node.column)
+                nested.pop()
+                if not nested:
+                    node.close = l
+                    return
+            else:
+                opened = to_str(word)
+                if not l.text[pos:] and opened.endswith(">"):
+                    opened = opened[:-1]
+                nested.append(opened)
+
+    def _keep_inactive(self, node, l, word, args):
+        """Record a soaked line as an inactive node, nested by tags."""
+        # Inactive bodies are flat lists under the conditional; nesting is
+        # recovered from names when needed.  Keeping them flat keeps soaking
+        # as cheap as httpd's.
+        name = to_str(word)
+        if name[:2] == "</":
+            return
+        if name.endswith(">") and name[:1] == "<" and not args:
+            name = name[:-1]
+        entry = DIRECTIVES.get(name.lower())
+        d = Directive(entry[0] if entry else name, args, node.source, l, node,
+                      kind=SECTION if name[:1] == "<" else PLAIN, active=False, known=entry is not None)
+        node.children.append(d)
+
+
+def _version_matches(raw, version):
+    """mod_version's ``<IfVersion [[!]op] version>`` test."""
+    words = raw.split()
+    if not words:
+        return False
+    op = "="
+    if len(words) >= 2:
+        op, target = words[0], words[1]
+    else:
+        target = words[0]
+    neg = op.startswith("!")
+    if neg:
+        op = op[1:]
+    if op in ("~",) or (target.startswith("/") and target.endswith("/")):
+        import re
+        pat = target.strip("/")
+        try:
+            res = re.search(pat, "%d.%d.%d" % version) is not None
+        except re.error:
+            res = False
+        return res != neg
+    try:
+        parts = tuple(int(x) for x in target.split("."))
+    except ValueError:
+        return False
+    v = tuple(version[:len(parts)])
+    res = {"=": v == parts, "==": v == parts, "<": v < parts, "<=": v <= parts, ">": v > parts,
+           ">=": v >= parts}.get(op, False)
+    return res != neg
+
+
+def read_config(path, fs=None, defines=(), env=None, build=None, server_root=None, pre_directives=()):
+    # type: (str, Optional[ConfigFS], Iterable[str], Optional[Dict[bytes, bytes]], Optional[str], Optional[str], Sequence[bytes]) -> Config
+    """Read ``path`` (a server-view path) and everything it includes."""
+    fs = fs or ConfigFS("/")
+    b = Builder(fs, defines=defines, env=env, build=build,
+                server_root=server_root or os.path.dirname(path) or "/", pre_directives=pre_directives)
+    return b.read_main(path)
