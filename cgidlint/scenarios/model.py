@@ -59,6 +59,7 @@ class Expect(object):
         sock = d.pop("socket", {}) or {}
         self.socket_host = sock.pop("host", None)   # True/False/None(no check)
         self.socket_jail = sock.pop("jail", None)
+        self.socket_path = sock.pop("path", None)  # default: [server] socket
         if sock:
             raise ScenarioError("%s.socket: unknown keys %s" % (where, sorted(sock)))
         self.path = d.pop("path", "/cgi-bin/hello.cgi")
@@ -106,6 +107,9 @@ class Scenario(object):
         for p in self.provides:
             if p not in PROVIDES:
                 raise ScenarioError("%s [jail]: unknown provide %r (known: %s)" % (where, p, PROVIDES))
+        unknown = set(jail) - {"path", "provide", "layout"}
+        if unknown:
+            raise ScenarioError("%s [jail]: unknown keys %s" % (where, sorted(unknown)))
 
         files = _need(data, "files", where, dict)
         self.files = []
@@ -114,7 +118,7 @@ class Scenario(object):
                 raise ScenarioError("%s [files]: %s does not exist in %s" % (where, src, self.folder))
             self.files.append((src, dst))
 
-        self.layout = list(data.get("layout", []))
+        self.layout = list(jail.get("layout", []))
         for step in self.layout:
             op = step.split(None, 1)[0] if step.strip() else ""
             if op not in LAYOUT_OPS:
