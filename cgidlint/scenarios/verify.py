@@ -142,13 +142,14 @@ def observe(target, run, exp):
         obs.socket_path = sock
         d, base = os.path.dirname(sock), os.path.basename(sock)
         J = run.values["JAIL"].rstrip("/")
+        # The jail view is read from inside the jail (chroot + the jail's
+        # busybox), so symlinks resolve as the children see them (experiment C).
+        jail = find_sockets(target, d, base, chroot=J)
         if run.s.mode == "external":
-            host_dir = J + d  # one view only
+            host = jail  # one view only
         else:
-            host_dir = d
-        jail_dir = J + d
-        obs.socket_host = find_sockets(target, host_dir, base)
-        obs.socket_jail = find_sockets(target, jail_dir, base)
+            host = find_sockets(target, d, base)
+        obs.socket_host, obs.socket_jail = host, jail
     return obs
 
 
@@ -157,13 +158,19 @@ def exp_socket(run, exp):
     return run.p(spec) if spec else None
 
 
-def find_sockets(target, directory, base):
-    # the daemon binds <path>.<pid> (or a truncated prefix of it: AH01254)
-    r = target.run("find %s -maxdepth 1 -type s 2>/dev/null" % shlex.quote(directory))
+def find_sockets(target, directory, base, chroot=None):
+    """Socket files named base* (the daemon binds base.<pid>) in directory."""
+    loop = ('for f in %s/* %s/.*; do [ -S "$f" ] && echo "$f"; done; true'
+            % (shlex.quote(directory), shlex.quote(directory)))
+    if chroot:
+        cmd = "chroot %s /bin/busybox sh -c %s" % (shlex.quote(chroot), shlex.quote(loop))
+    else:
+        cmd = loop
+    r = target.run(cmd)
     found = []
     for line in r.stdout.split():
         name = os.path.basename(line)
-        if name.startswith(base) or base.startswith(name):
+        if name.startswith(base):
             found.append(line)
     return found
 
