@@ -133,6 +133,9 @@ class Builder(object):
         self.sources = {}                 # path -> SourceFile (parse once)
         self.pre_directives = list(pre_directives)
         self.httpd_version = httpd_version
+        # False when the tree is a copy away from its real location: then a
+        # runtime directory missing here says nothing about the server.
+        self.live = True
 
     # -- lookups ---------------------------------------------------------
     def lookup_var(self, name):
@@ -311,8 +314,12 @@ class Builder(object):
         elif lname == "defaultruntimedir":
             path = self.server_root_relative(to_str(words[0]))
             if not self.fs.is_dir(path):
-                raise BuildError("DefaultRuntimeDir must be a valid directory, absolute or relative to ServerRoot",
-                                 src, line, node.column)
+                msg = "DefaultRuntimeDir must be a valid directory, absolute or relative to ServerRoot"
+                if self.live:
+                    raise BuildError(msg, src, line, node.column)
+                self.config.warnings.append(ConfigError(
+                    "CG001", msg + " (%s is not on this machine; the config tree is a copy, so this is "
+                    "config-only)" % path, src.path, line, node.column, severity="warning"))
             self.config.runtime_dir = path
             self.config.runtime_dir_directive = node
         elif lname == "loadmodule":

@@ -22,11 +22,22 @@ class ConfigFS(object):
     def __init__(self, read_root="/"):
         self.read_root = os.path.abspath(read_root) if read_root else "/"
         self._hosted = self.read_root == "/"
+        self.mounts = []  # (server-view prefix, directory on this machine)
+
+    def mount(self, view_prefix, host_dir):
+        """Read ``view_prefix`` from ``host_dir``: a config tree copied away
+        from its ServerRoot (a repository checkout) is read as if it were
+        there."""
+        self.mounts.append((view_prefix.rstrip("/") or "/", os.path.abspath(host_dir)))
+        self._hosted = False
 
     def host_path(self, path):
         # type: (str) -> str
         """Where a server-view path is on this machine."""
-        if self._hosted:
+        for prefix, host in self.mounts:
+            if path == prefix or path.startswith(prefix + "/"):
+                return resolve_in_jail(host, path[len(prefix):] or "/").host_path
+        if self.read_root == "/":
             return path
         return resolve_in_jail(self.read_root, path).host_path
 
@@ -35,6 +46,9 @@ class ConfigFS(object):
         """The server-view path of a host path under ``read_root``."""
         if self._hosted:
             return host_path
+        for prefix, host in self.mounts:
+            if host_path == host or host_path.startswith(host + "/"):
+                return prefix.rstrip("/") + host_path[len(host):] or "/"
         rel = os.path.relpath(host_path, self.read_root)
         return "/" if rel == "." else "/" + rel
 
@@ -64,8 +78,7 @@ class ConfigFS(object):
         if not stat.S_ISREG(st.st_mode) and hp != "/dev/null":
             raise ReadError("Access to file %s denied by server: not a regular file" % path)
         try:
-            fd = os.open(hp, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
-                         if not self._hosted else os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+            fd = os.open(hp, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
         except OSError as e:
             raise ReadError("Could not open configuration file %s: %s" % (path, os.strerror(e.errno)))
         try:

@@ -48,6 +48,10 @@ class Walker(object):
         # type: (Config, Optional[str]) -> None
         self.config = config
         self.loaded = set(config.modules) | set(builtin_modules(build))
+        if config.mpm is None:
+            # No LoadModule for an MPM: a build with the MPM compiled in
+            # (source builds default to event), or a partial tree.
+            self.loaded.add("mpm_event_module")
         # A fragment (no module loaded at all) is linted as if the modules
         # its directives need were there: the file is meant to be included.
         self.fragment = not config.module_lines
@@ -122,6 +126,13 @@ class Walker(object):
         if entry is None:
             if self.third_party and d.lname not in DIRECTIVES:
                 # Could belong to a module we have no table for (mod_php ...).
+                return
+            if self.fragment:
+                # A file meant to be included: the server that includes it
+                # may load a third-party module (mod_wsgi, mod_php ...).
+                self.error(d, "Invalid command '%s': not a directive of httpd or of a module Debian's apache2 "
+                              "ships; the including server must load a third-party module for it"
+                           % httpd_escape(d.name), severity="warning")
                 return
             self.error(d, "Invalid command '%s', perhaps misspelled or defined by a module not included "
                           "in the server configuration" % httpd_escape(d.name))

@@ -1,0 +1,154 @@
+"""The ``cgidlint`` command.
+
+``cgidlint PATH`` is ``cgidlint lint PATH``.  Exit codes: 0 nothing at or
+above ``--fail-on``, 1 findings at or above it, 2 usage error or unreadable
+configuration (with a message naming the file, never a traceback).
+"""
+
+import os
+import sys
+
+import click
+
+from cgidlint import __version__
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+class DefaultLintGroup(click.Group):
+    """A group where an unknown first word means ``lint``."""
+
+    def parse_args(self, ctx, args):
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h", "--version"):
+            args = ["lint"] + list(args)
+        elif not args:
+            args = ["lint"]
+        return super(DefaultLintGroup, self).parse_args(ctx, args)
+
+
+def _fail(message):
+    click.echo("cgidlint: error: %s" % message, err=True)
+    sys.exit(EXIT_ERROR)
+
+
+def engine_options(f):
+    """Options shared by lint and fix (how to read the configuration)."""
+    opts = [
+        click.option("--root", type=click.Path(file_okay=False), default=None,
+                     help="The jail the whole server runs in (external chroot). Inferred when the config lives "
+                          "inside a jail."),
+        click.option("-D", "defines", multiple=True, metavar="NAME", help="Define NAME, as httpd -D NAME."),
+        click.option("-C", "pre_directives", multiple=True, metavar="DIRECTIVE",
+                     help="Process DIRECTIVE before the config, as httpd -C."),
+        click.option("--httpd", "httpd", default=None, metavar="BINARY",
+                     help="Read the build's compiled defaults from BINARY -V."),
+        click.option("--runtime-dir", default=None, metavar="DIR",
+                     help="The build's compiled runtime directory (DEFAULT_REL_RUNTIMEDIR)."),
+        click.option("--server-root", default=None, metavar="DIR", help="ServerRoot when the config sets none (httpd -d)."),
+        click.option("--build", default=None, metavar="KEY",
+                     help="httpd build: source, el7, el8, el9, fedora, debian, alpine (default: from the layout)."),
+        click.option("--shared-dir", "shared_dirs", multiple=True, metavar="DIR",
+                     help="A host directory bind-mounted into the jail at the same path (for config-only checks)."),
+        click.option("--select", default=None, metavar="CODES", help="Comma-separated rule codes or prefixes to run."),
+        click.option("--ignore", default=None, metavar="CODES", help="Comma-separated rule codes or prefixes to skip."),
+    ]
+    for o in reversed(opts):
+        f = o(f)
+    return f
+
+
+def make_options(root, defines, pre_directives, httpd, runtime_dir, server_root, build, shared_dirs):
+    from cgidlint.engine import Options
+    return Options(root=root, defines=defines, httpd=httpd, runtime_dir=runtime_dir, server_root=server_root,
+                   build=build, shared_dirs=shared_dirs, pre_directives=pre_directives)
+
+
+def _codes(s):
+    return [c.strip() for c in s.split(",") if c.strip()] if s else None
+
+
+def run_lint(path, options, select, ignore):
+    from cgidlint.engine import UsageError
+    from cgidlint.lint import lint_path
+    try:
+        return lint_path(path, options, _codes(select), _codes(ignore))
+    except UsageError as e:
+        _fail(str(e))
+    except Exception as e:  # a bug must not turn into a traceback for users
+        if os.environ.get("CGIDLINT_DEBUG"):
+            raise
+        _fail("internal error while reading %s: %s: %s (set CGIDLINT_DEBUG=1 for details)"
+              % (path, type(e).__name__, e))
+
+
+@click.group(cls=DefaultLintGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="cgidlint")
+def main():
+    """Find and fix Apache httpd 2.4 configurations that break under chroot.
+
+    cgidlint PATH lints PATH (a config file, or a directory holding
+    conf/httpd.conf, httpd.conf or apache2.conf).
+    """
+
+
+@main.command()
+@click.argument("path", type=click.Path())
+@engine_options
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--fail-on", type=click.Choice(["error", "warning", "info", "never"]), default="error",
+              show_default=True, help="Exit 1 when a finding at or above this severity is reported.")
+def lint(path, root, defines, pre_directives, httpd, runtime_dir, server_root, build, shared_dirs, select, ignore,
+         fmt, fail_on):
+    """Lint the configuration at PATH."""
+    from cgidlint import report
+    options = make_options(root, defines, pre_directives, httpd, runtime_dir, server_root, build, shared_dirs)
+    project, findings = run_lint(path, options, select, ignore)
+    if fmt == "json":
+        click.echo(report.to_json(findings, project))
+    else:
+        color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+        click.echo(report.to_text(findings, project, color=color))
+    sys.exit(EXIT_FINDINGS if report.exceeds(findings, fail_on) else EXIT_CLEAN)
+
+
+@main.command()
+@click.argument("code")
+def explain(code):
+    """Print the documentation of rule CODE (e.g. CG101)."""
+    from cgidlint.rules import get
+    rule = get(code)
+    if rule is None:
+        _fail("unknown rule %s (see: cgidlint rules)" % code)
+    click.echo("%s %s (%s)\n\n%s" % (rule.code, rule.name, rule.severity, rule.doc()))
+
+
+@main.command("rules")
+def list_rules():
+    """List all rules."""
+    from cgidlint.rules import registry
+    for code, rule in registry().items():
+        click.echo("%s  %-32s %-8s %s" % (code, rule.name, rule.severity, rule.summary))
+
+
+def _mount_optional_commands():
+    """Commands that live in modules with heavier dependencies are imported
+    only when used, so ``cgidlint PATH`` stays fast."""
+    try:
+        from cgidlint.fix.cli import fix_command  # noqa: F401
+        main.add_command(fix_command, "fix")
+    except ImportError:
+        pass
+
+    @main.command("scenario", context_settings={"ignore_unknown_options": True, "allow_extra_args": True,
+                                                "help_option_names": []})
+    @click.pass_context
+    def scenario(ctx):
+        """Reproduce AH01257 and its fix with real httpd (needs cgidlint[scenarios])."""
+        try:
+            from cgidlint.scenarios.cli import scenario_group
+        except ImportError as e:
+            _fail("scenarios need the extra dependencies: pip install 'cgidlint[scenarios]' (%s)" % e)
+        scenario_group.main(args=ctx.args, prog_name="cgidlint scenario", standalone_mode=True)
+
+
+_mount_optional_commands()

@@ -1,0 +1,231 @@
+"""From a path on the command line to an evaluated configuration.
+
+Finds the main config file, decides which filesystem view it is read in
+(the host, or a jail the config lives in), which httpd build it is for, and
+runs the build and walk phases.  Everything downstream (the two-view model,
+rules, reporters) starts from the ``Project`` this returns.
+"""
+
+import os
+import subprocess
+from typing import Dict, List, Optional, Sequence
+
+from cgidlint.evaluate.build import Builder
+from cgidlint.evaluate.envvars import read_envvars
+from cgidlint.evaluate.fs import ConfigFS
+from cgidlint.evaluate.model import Config, ConfigError
+from cgidlint.evaluate.walk import walk
+from cgidlint.parser.source import parse_bytes
+from cgidlint.parser.tokens import getword_conf
+from cgidlint.paths.runtime import (BUILDS, explain_runtime_dir_from_V, guess_build, guess_build_from_V,
+                                    parse_httpd_V)
+
+MAIN_CANDIDATES = ("conf/httpd.conf", "httpd.conf", "apache2.conf")
+
+
+class UsageError(Exception):
+    """Bad input: reported with exit code 2 and no traceback."""
+
+
+class Options(object):
+    def __init__(self, root=None, defines=(), httpd=None, runtime_dir=None, server_root=None,
+                 shared_dirs=(), build=None, env=None, pre_directives=()):
+        self.root = root                    # explicit external-chroot jail (--root)
+        self.defines = list(defines)        # -D NAME
+        self.httpd = httpd                  # --httpd BINARY
+        self.runtime_dir = runtime_dir      # --runtime-dir DIR
+        self.server_root = server_root      # --server-root DIR (httpd -d)
+        self.shared_dirs = list(shared_dirs)
+        self.build = build                  # --build KEY
+        self.env = env                      # environment for ${VAR}; default os.environ
+        self.pre_directives = list(pre_directives)
+
+
+class Project(object):
+    """Everything known about one configuration after evaluation."""
+
+    def __init__(self, config, fs, options, build, build_reason, runtime_base, runtime_base_source,
+                 root_inferred, main_host_path):
+        self.config = config                # type: Config
+        self.fs = fs                        # type: ConfigFS
+        self.options = options
+        self.build = build                  # key into BUILDS
+        self.build_reason = build_reason
+        self.runtime_base = runtime_base    # compiled runtime dir (rel or abs) in use
+        self.runtime_base_source = runtime_base_source
+        self.root_inferred = root_inferred
+        self.main_host_path = main_host_path
+        self.walk_errors = []               # type: List[ConfigError]
+
+    @property
+    def errors(self):
+        return [e for e in self.config.errors + self.walk_errors if e.severity == "error"]
+
+
+def find_main_config(path):
+    # type: (str) -> str
+    if os.path.isdir(path):
+        for cand in MAIN_CANDIDATES:
+            p = os.path.join(path, cand)
+            if os.path.isfile(p):
+                return p
+        raise UsageError("%s: no conf/httpd.conf, httpd.conf or apache2.conf in this directory" % path)
+    if not os.path.lexists(path):
+        raise UsageError("%s: No such file or directory" % path)
+    return path
+
+
+def _scan_server_root(data):
+    # type: (bytes) -> Optional[str]
+    """The first top-level ``ServerRoot`` argument, read textually (used only
+    to decide where the config tree lives before reading it for real)."""
+    for l in parse_bytes(data).lines:
+        t = l.text
+        if t[:10].lower() == b"serverroot":
+            word, _, pos, _ = getword_conf(t)
+            if word.lower() == b"serverroot":
+                arg, _, _, _ = getword_conf(t, pos)
+                if arg and b"$" not in arg:
+                    return os.fsdecode(arg)
+    return None
+
+
+def _layout_files(main_real):
+    """Config files next to the main one that tell builds apart, for
+    :func:`cgidlint.paths.runtime.guess_build` before the tree is read."""
+    d = os.path.dirname(main_real)
+    top = os.path.dirname(d) if os.path.basename(d) == "conf" else d
+    mods = os.path.join(top, "conf.modules.d")
+    try:
+        return [os.path.join(mods, n) for n in sorted(os.listdir(mods))]
+    except OSError:
+        return []
+
+
+def _strip_suffix(real, suffix):
+    """``real`` minus a trailing path ``suffix`` (both absolute), or None."""
+    suffix = suffix.rstrip("/")
+    if suffix in ("", "/"):
+        return None
+    if real == suffix:
+        return "/"
+    if real.endswith(suffix) and real[len(real) - len(suffix)] == "/":
+        return real[:len(real) - len(suffix)] or "/"
+    return None
+
+
+def _tree_top(main_real):
+    """The directory a config file's tree hangs from: the parent of ``conf/``
+    for ``conf/httpd.conf`` layouts, else the file's directory."""
+    d = os.path.dirname(main_real)
+    return os.path.dirname(d) if os.path.basename(d) == "conf" else d
+
+
+def _httpd_info(binary):
+    try:
+        out = subprocess.run([binary, "-V"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             timeout=20).stdout.decode("utf-8", "replace")
+    except (OSError, subprocess.SubprocessError) as e:
+        raise UsageError("--httpd %s: cannot run it: %s" % (binary, e))
+    return parse_httpd_V(out)
+
+
+def load(path, options=None):
+    # type: (str, Optional[Options]) -> Project
+    options = options or Options()
+    main = find_main_config(path)
+    main_real = os.path.realpath(main)
+    try:
+        with open(main_real, "rb") as f:
+            head = f.read(1 << 20)
+    except (IOError, OSError) as e:
+        raise UsageError("%s: %s" % (main, e.strerror or e))
+
+    scanned_root = _scan_server_root(head)
+    build, build_reason = guess_build(scanned_root, main_real, _layout_files(main_real))
+    if options.build:
+        if options.build not in BUILDS:
+            raise UsageError("--build must be one of %s" % ", ".join(sorted(BUILDS)))
+        build, build_reason = options.build, "--build %s" % options.build
+    runtime_base = BUILDS[build].rel_runtime_dir
+    runtime_source = "compiled default of %s" % BUILDS[build].label
+    info = None
+    if options.httpd:
+        info = _httpd_info(options.httpd)
+        if not options.build:
+            build, build_reason = guess_build_from_V(info)
+            runtime_base = BUILDS[build].rel_runtime_dir
+            runtime_source = "compiled default of %s" % BUILDS[build].label
+        rd, why = explain_runtime_dir_from_V(info)
+        if rd:
+            runtime_base, runtime_source = rd, "%s -V: %s" % (options.httpd, why)
+    if options.runtime_dir:
+        runtime_base, runtime_source = options.runtime_dir, "--runtime-dir"
+
+    # Which view the config is read in, and its ServerRoot.
+    server_root = options.server_root or scanned_root
+    if server_root is None and info:
+        root_define = info.get("defines", {}).get("HTTPD_ROOT")
+        server_root = root_define if isinstance(root_define, str) else None
+    root_inferred = False
+    read_root = options.root
+    rel_main = None
+    live = True
+    if server_root is None:
+        default_root = BUILDS[build].server_root
+        cfg_rel = BUILDS[build].config_file
+        if not cfg_rel.startswith("/") and _strip_suffix(main_real, os.path.join(default_root, cfg_rel)):
+            server_root = default_root
+        elif not cfg_rel.startswith("/") and main_real.endswith("/" + cfg_rel):
+            server_root = main_real[:-len(cfg_rel) - 1] or "/"
+            live = False
+        else:
+            server_root = _tree_top(main_real)
+            live = False
+    if read_root is None and server_root.startswith("/"):
+        # The config lives inside a jail when its real path is
+        # <jail><ServerRoot>/<relative location>.
+        d = os.path.dirname(main_real)
+        while True:
+            prefix = _strip_suffix(d, server_root)
+            if prefix and prefix != "/":
+                read_root, root_inferred = prefix, True
+                break
+            if d == "/" or d == os.path.dirname(d):
+                break
+            d = os.path.dirname(d)
+    if read_root is not None:
+        read_root = os.path.realpath(read_root)
+        if not os.path.isdir(read_root):
+            raise UsageError("--root %s: not a directory" % read_root)
+        if not (main_real + "/").startswith(read_root.rstrip("/") + "/"):
+            raise UsageError("%s is not inside the jail %s" % (main, read_root))
+        rel_main = "/" + os.path.relpath(main_real, read_root)
+    fs = ConfigFS(read_root or "/")
+    main_view = rel_main or main_real
+    if server_root.startswith("/") and not fs.is_dir(server_root) and options.root is None:
+        # A copy of a config tree (a repository checkout): its ServerRoot is
+        # not on this machine, so read ServerRoot from where the tree is.
+        fs.mount(server_root, _tree_top(main_real))
+        main_view = fs.view_path(main_real)
+        live = False
+
+    env = {}  # type: Dict[bytes, bytes]
+    source_env = options.env if options.env is not None else os.environ
+    envvars = os.path.join(os.path.dirname(main_real), "envvars")
+    if os.path.isfile(envvars):
+        # Lookup order: Define table, then the environment, then envvars.
+        env.update(read_envvars(envvars, os.path.dirname(main_view)))
+    for k, v in source_env.items():
+        env[os.fsencode(k)] = os.fsencode(v)
+
+    builder = Builder(fs, defines=options.defines, env=env, build=build, server_root=server_root,
+                      pre_directives=[os.fsencode(p) for p in options.pre_directives])
+    builder.live = live
+    config = builder.read_main(main_view)
+    project = Project(config, fs, options, build, build_reason, runtime_base, runtime_source, root_inferred,
+                      main_real)
+    project.live = live
+    if not config.errors:
+        project.walk_errors = walk(config, build)
+    return project

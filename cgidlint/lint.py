@@ -1,0 +1,44 @@
+"""Run the rules over an evaluated project and collect findings."""
+
+from typing import Iterable, List, Optional
+
+from cgidlint.engine import Options, Project, load
+from cgidlint.findings import Finding
+from cgidlint.rules import registry
+from cgidlint.rules.context import LintContext
+
+_CGID_RULES = ("CG101", "CG102", "CG103", "CG104", "CG105")
+
+
+def selected_rules(select=None, ignore=None):
+    reg = registry()
+    codes = list(reg)
+    if select:
+        want = [s.upper() for s in select]
+        codes = [c for c in codes if any(c.startswith(w) for w in want)]
+    if ignore:
+        drop = [s.upper() for s in ignore]
+        codes = [c for c in codes if not any(c.startswith(d) for d in drop)]
+    return [reg[c]() for c in codes]
+
+
+def run_rules(project, select=None, ignore=None, shared_dirs=()):
+    # type: (Project, Optional[Iterable[str]], Optional[Iterable[str]], Iterable[str]) -> List[Finding]
+    ctx = LintContext(project, shared_dirs=shared_dirs)
+    findings = []
+    fatal = bool(project.config.errors)
+    for rule in selected_rules(select, ignore):
+        # After a read error the configuration is partial: httpd would not
+        # start, so runtime predictions about it would be guesses.
+        if fatal and rule.code in _CGID_RULES:
+            continue
+        findings.extend(rule.check(ctx))
+    findings.sort(key=Finding.sort_key)
+    return findings
+
+
+def lint_path(path, options=None, select=None, ignore=None):
+    # type: (str, Optional[Options], Optional[Iterable[str]], Optional[Iterable[str]]) -> (Project, List[Finding])
+    options = options or Options()
+    project = load(path, options)
+    return project, run_rules(project, select, ignore, options.shared_dirs)

@@ -1,0 +1,62 @@
+"""CG102 scriptsock-dir-missing."""
+
+from cgidlint.findings import Fix
+from cgidlint.paths.server import CHROOTDIR, EXTERNAL
+from cgidlint.rules.base import Rule
+
+
+class ScriptSockDirMissingRule(Rule):
+    """
+    ## What it does
+    Checks that the directory the cgid daemon binds its socket in exists:
+    in the host view under `ChrootDir` (the daemon binds before it chroots),
+    in the jail under an external chroot (the whole server sees only the
+    jail).
+
+    ## Why is this bad?
+    The daemon cannot create its socket and exits; the parent logs that the
+    daemon failed, and every CGI request then fails.
+
+    ## httpd says
+    `AH01243: Couldn't bind unix domain socket P.<pid>`, then
+    `AH01238: cgid daemon failed to initialize`.
+
+    ## Example
+    ```apache
+    ScriptSock /var/run/cgid/cgisock
+    ```
+    (no `/var/run/cgid` where the daemon runs)
+
+    Use instead: create the directory (root-owned, not writable by others),
+    or point `ScriptSock` at one that exists and is shared (see CG101).
+
+    ## Fix
+    The `mkdir` command; never applied automatically.
+    """
+
+    code = "CG102"
+    name = "scriptsock-dir-missing"
+    severity = "error"
+    summary = "the directory the cgid daemon binds its socket in does not exist"
+    predicts = "AH01243: Couldn't bind unix domain socket <path>.<pid>; AH01238: cgid daemon failed to initialize"
+
+    def check(self, ctx):
+        cgid = ctx.cgid
+        views = ctx.views
+        if not cgid.active or cgid.anchor is None or views.mode not in (CHROOTDIR, EXTERNAL) or not views.on_disk:
+            return
+        res = views.bind_view(cgid.dir)
+        if res.exists:
+            return
+        where = "on the host (the daemon binds before chroot)" if views.mode == CHROOTDIR else \
+            "inside the jail %s (the whole server runs there)" % views.read_root
+        msg = "the cgid socket directory %s does not exist %s: missing from %s; socket path from %s" % (
+            cgid.dir, where, res.missing_from or res.host_path, cgid.describe())
+        fix = Fix("create %s (root-owned, mode 0755)" % res.host_path,
+                  commands=["install -d -o root -g root -m 0755 %s" % res.host_path],
+                  relies_on="the directory being recreated at boot if it lives on a tmpfs such as /run",
+                  applicability="display-only")
+        yield self.finding(ctx, cgid.anchor, msg, evidence="filesystem", fix=fix)
+
+
+RULE = ScriptSockDirMissingRule
