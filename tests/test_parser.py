@@ -1,0 +1,100 @@
+"""Parser: lossless round trip, httpd's line rules, never an exception."""
+
+import os
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from cgidlint.evaluate.build import Builder
+from cgidlint.evaluate.fs import ConfigFS
+from cgidlint.parser.source import parse_bytes
+from cgidlint.parser.tokens import getword_conf, resolve_env, split_words
+
+CORPUS = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "..", "shared", "corpus", "real"))
+CORPUS_FILES = sorted(os.path.join(d, f) for d, _, fs in os.walk(CORPUS) for f in fs if f != "SOURCES.md")
+
+config_bytes = st.lists(st.sampled_from([
+    b"Define A 1", b"\\", b"\r", b"\n", b"\r\n", b"#", b" ", b"\t", b"\x00", b"\x95\x5c", b"<Directory /x>",
+    b"</Directory>", b"<IfModule nope>", b"</IfModule>", b"${A}", b'"', b"'", b"Include x", b"\x0b", b"\xef\xbb\xbf",
+]) | st.binary(max_size=8), max_size=40).map(b"".join)
+
+
+@given(st.binary(max_size=2000))
+@settings(max_examples=400)
+def test_dump_is_identity_on_arbitrary_bytes(data):
+    assert parse_bytes(data).dump() == data
+
+
+@given(config_bytes)
+@settings(max_examples=400)
+def test_dump_is_identity_on_config_like_bytes(data):
+    src = parse_bytes(data)
+    assert src.dump() == data
+    # logical lines tile the file
+    pos = 0
+    for l in src.lines:
+        assert l.start == pos
+        pos = l.end
+    assert pos == len(data)
+
+
+@given(config_bytes)
+@settings(max_examples=300, deadline=None)
+def test_no_exception_escapes_the_evaluator(tmp_path_factory, data):
+    d = tmp_path_factory.mktemp("p")
+    p = d / "httpd.conf"
+    p.write_bytes(data)
+    b = Builder(ConfigFS("/"), server_root=str(d))
+    cfg = b.read_main(str(p))  # errors are data, never exceptions
+    assert cfg is not None
+
+
+@pytest.mark.parametrize("path", CORPUS_FILES, ids=[os.path.relpath(p, CORPUS) for p in CORPUS_FILES])
+def test_corpus_round_trips_byte_identical(path):
+    data = open(path, "rb").read()
+    assert parse_bytes(data, path).dump() == data
+
+
+def test_corpus_has_59_files():
+    assert len(CORPUS_FILES) == 59
+
+
+def test_continuation_and_line_numbers():
+    src = parse_bytes(b"Define A one \\\n    two\nDefine B x\\\\\ny\n")
+    assert [l.line for l in src.lines] == [2, 4]
+    assert src.lines[0].first_line == 1
+    assert src.lines[0].text == b"Define A one     two"
+    assert src.lines[1].text == b"Define B x\\y"
+
+
+def test_cr_only_is_one_line_and_crlf_continuation():
+    assert len(parse_bytes(b"Define A 1\rDefine B 2\r").lines) == 1
+    src = parse_bytes(b"Define B two \\\r\n  parts\r\n")
+    assert src.lines[0].text == b"Define B two   parts" and src.lines[0].line == 2
+
+
+def test_nul_cuts_the_line():
+    src = parse_bytes(b"Define A ab\x00cd ef\nDefine B 2\n")
+    assert src.lines[0].text == b"Define A ab" and src.lines[0].has_nul
+    assert src.lines[1].text == b"Define B 2"
+
+
+def test_sjis_comment_swallows_next_line():
+    src = parse_bytes(b"# \x93\xfa\x96\x7b\x8c\xea \x5c\nDefine A 1\n")
+    assert len(src.lines) == 1 and src.lines[0].is_comment and src.lines[0].line == 2
+
+
+def test_tokenizer_matches_httpd_escapes():
+    words = split_words(b'"q\\"q" "b\\\\s" "n\\nn" u\\"u \'s\\\'s\' "s\\\'s"')
+    assert words == [b'q"q', b"b\\s", b"n\\nn", b'u\\"u', b"s's", b"s\\'s"]
+    assert split_words(b'"a"b') == [b"a", b"b"]
+    assert split_words(b'"abc def') == [b"abc def"]
+    assert getword_conf(b"  x  y")[0:3] == (b"x", 2, 5)
+
+
+def test_resolve_env_rules():
+    table = {b"A": b"1"}
+    out, undefined = resolve_env(b"$A-${A}-${A-${A}}", table.get)
+    assert out == b"$A-1-${A-${A}}" and undefined == [b"A-${A"]
+    out, undefined = resolve_env(b"${a:b}", table.get)
+    assert out == b"${a:b}" and undefined == []
