@@ -234,13 +234,22 @@ class DockerBackend(object):
 
     def create(self, scenario, port):
         name = "cgidlint-%s-%s" % (scenario.name, self.run_id)
-        container = self.client.containers.run(
+        labels = {"org.cgidlint.scenario": scenario.name, "org.cgidlint.run": self.run_id}
+        container = self.client.containers.create(
             self.tag, command=["sleep", "infinity"], name=name, detach=True,
-            init=True,        # reap the daemonized httpd's zombies
-            privileged=True,  # chroot (CAP_SYS_CHROOT) and bind mounts (CAP_SYS_ADMIN)
-            network_mode="bridge",
-            labels={"org.cgidlint.scenario": scenario.name, "org.cgidlint.run": self.run_id},
+            init=True,  # reap the daemonized httpd's zombies
+            # chroot (ChrootDir, external chroot), bind mounts (experiment D),
+            # mknod (/dev/null in an external jail). Not --privileged: that
+            # fails where the engine itself lacks a capability.
+            cap_add=["SYS_CHROOT", "SYS_ADMIN", "MKNOD"],
+            security_opt=["apparmor=unconfined"],
+            network_mode="bridge", labels=labels,
         )
+        try:
+            container.start()
+        except Exception:
+            container.remove(force=True)
+            raise
         root = "/srv/cgidlint/%s" % scenario.name
         target = DockerTarget(container, root, self.profile)
         r = target.run("mkdir -p %s %s/cgidlint/scenarios && chmod 755 %s"

@@ -190,7 +190,11 @@ class ScenarioRun(object):
                     "grep -E \"^(root|%s):\" /etc/passwd > %s/etc/passwd" % (u, J),
                     "grep -E \"^(root|%s):\" /etc/group > %s/etc/group" % (g, J)]
         if "devnull" in prov:
-            out += ["mkdir -p %s/dev" % J, "rm -f %s/dev/null" % J, "mknod -m 666 %s/dev/null c 1 3" % J]
+            # mknod; where the filesystem is nodev (some container roots),
+            # bind-mount the real /dev/null instead
+            out += ["mkdir -p %s/dev" % J, "rm -f %s/dev/null" % J, "mknod -m 666 %s/dev/null c 1 3" % J,
+                    "if ! (: > %s/dev/null) 2>/dev/null; then rm -f %s/dev/null; touch %s/dev/null; "
+                    "mount --bind /dev/null %s/dev/null; fi" % (J, J, J, J)]
         return out
 
     def collect_files(self):
