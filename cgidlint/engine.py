@@ -7,6 +7,8 @@ rules, reporters) starts from the ``Project`` this returns.
 """
 
 import os
+import re
+import stat
 import subprocess
 from typing import Dict, List, Optional, Sequence
 
@@ -75,19 +77,20 @@ def find_main_config(path):
     return path
 
 
+_SERVER_ROOT = re.compile(rb'(?im)^[ \t]*ServerRoot[ \t]+("([^"\n]*)"|\'([^\'\n]*)\'|([^\s"\']+))[ \t\r]*$')
+
+
 def _scan_server_root(data):
     # type: (bytes) -> Optional[str]
-    """The first top-level ``ServerRoot`` argument, read textually (used only
-    to decide where the config tree lives before reading it for real)."""
-    for l in parse_bytes(data).lines:
-        t = l.text
-        if t[:10].lower() == b"serverroot":
-            word, _, pos, _ = getword_conf(t)
-            if word.lower() == b"serverroot":
-                arg, _, _, _ = getword_conf(t, pos)
-                if arg and b"$" not in arg:
-                    return os.fsdecode(arg)
-    return None
+    """The first ``ServerRoot`` argument, read textually (used only to decide
+    where the config tree lives before reading it for real)."""
+    m = _SERVER_ROOT.search(data)
+    if not m:
+        return None
+    arg = m.group(2) or m.group(3) or m.group(4)
+    if not arg or b"$" in arg:
+        return None
+    return os.fsdecode(arg)
 
 
 def _layout_files(main_real):
@@ -135,6 +138,13 @@ def load(path, options=None):
     options = options or Options()
     main = find_main_config(path)
     main_real = os.path.realpath(main)
+    try:
+        st = os.stat(main_real)
+    except OSError as e:
+        raise UsageError("%s: %s" % (main, e.strerror))
+    if not stat.S_ISREG(st.st_mode):
+        # httpd refuses these too; opening a FIFO would block forever.
+        raise UsageError("%s: not a regular file" % main)
     try:
         with open(main_real, "rb") as f:
             head = f.read(1 << 20)

@@ -20,7 +20,7 @@ from cgidlint.evaluate.modules import builtin_modules, module_matches
 from cgidlint.httpd_data import flags
 from cgidlint.httpd_data.directives import ALTERNATES, DIRECTIVES
 from cgidlint.parser.source import LogicalLine, SourceFile, parse_bytes
-from cgidlint.parser.tokens import getword_conf, resolve_env, split_words
+from cgidlint.parser.tokens import getword_conf, is_simple, resolve_env, split_words
 
 MAX_INCLUDE_DEPTH = 128  # AP_MAX_INCLUDE_DEPTH
 
@@ -48,14 +48,17 @@ class BuildError(Exception):
 def argc_error(name, args_how, help_text, args):
     # type: (str, str, str, bytes) -> Optional[str]
     """invoke_cmd's argument-count check; None when the arguments fit."""
-    words = []
-    pos = 0
-    n = len(args)
-    # Collect words the way invoke_cmd calls ap_getword_conf, remembering
-    # whether anything is left after each.
-    while pos < n:
-        w, _, pos, _ = getword_conf(args, pos)
-        words.append(w)
+    if is_simple(args):
+        words = args.split()
+    else:
+        # Collect words the way invoke_cmd calls ap_getword_conf (an empty
+        # quoted word counts as missing).
+        words = []
+        pos = 0
+        n = len(args)
+        while pos < n:
+            w, _, pos, _ = getword_conf(args, pos)
+            words.append(w)
     rest_after = lambda k: len(words) > k  # noqa: E731 - "*args != 0" after k words
 
     def w(i):
@@ -136,6 +139,7 @@ class Builder(object):
         # False when the tree is a copy away from its real location: then a
         # runtime directory missing here says nothing about the server.
         self.live = True
+        self._names = {}  # name bytes -> (name, lname, table entry); reset when a module loads
 
     # -- lookups ---------------------------------------------------------
     def lookup_var(self, name):
@@ -228,36 +232,53 @@ class Builder(object):
         if b"$" in text:
             text, undefined = resolve_env(text, self.lookup_var)
         else:
-            undefined = []
-        name_b, _, pos, _ = getword_conf(text)
-        if not name_b:
-            return
-        args = text[pos:]
+            undefined = ()
+        first = text[0]
+        if first != 0x22 and first != 0x27:
+            # Unquoted name (the common case): runs to whitespace, only
+            # "\\" is an escape.
+            parts = text.split(None, 1)
+            name_b = parts[0]
+            if b"\\" in name_b:
+                name_b = name_b.replace(b"\\\\", b"\\")
+            args = parts[1] if len(parts) > 1 else b""
+        else:
+            name_b, _, pos, _ = getword_conf(text)
+            if not name_b:
+                return
+            args = text[pos:]
         if name_b[1:2] != b"/":
-            if name_b.endswith(b">"):
+            if name_b[-1:] == b">":
                 name_b = name_b[:-1]
             if name_b[:1] == b"<" and not args:
                 args = b">"
-        name = to_str(name_b)
-        lname = name.lower()
-        cur = self._parent(parent, stack)
-        entry = self.command(lname)
+        cached = self._names.get(name_b)
+        if cached is None:
+            name = to_str(name_b)
+            lname = name.lower()
+            cached = self._names[name_b] = (name, lname, self.command(lname))
+        name, lname, entry = cached
+        cur = stack[-1] if stack else parent
         if undefined:
+            if not isinstance(undefined, list):
+                undefined = list(undefined)
             for u in undefined:
                 self.config.warnings.append(ConfigError(
                     "CG003", "Config variable ${%s} is not defined" % to_str(u), src.path, l.line,
                     l.column, severity="warning"))
         if entry is not None and entry[2] & flags.EXEC_ON_READ:
-            node = Directive(entry[0], args, src, l, cur, known=True)
-            node.undefined_vars = [to_str(u) for u in undefined]
+            node = Directive(entry[0], args, src, l, cur, known=True, lname=lname)
+            if undefined:
+                node.undefined_vars = [to_str(u) for u in undefined]
             cur.children.append(node)
             self.execute_now(entry, node, reader)
             return
         if name_b[:1] == b"<":
             if name_b[1:2] != b"/":
                 node = Directive(entry[0] if entry else name, args, src, l, cur, kind=SECTION,
-                                 known=entry is not None)
-                node.undefined_vars = [to_str(u) for u in undefined]
+                                 known=entry is not None, lname=lname)
+                if undefined:
+                    node.undefined_vars = [to_str(u) for u in undefined]
                 cur.children.append(node)
                 stack.append(node)
                 return
@@ -271,8 +292,9 @@ class Builder(object):
             opened.close = l
             stack.pop()
             return
-        node = Directive(entry[0] if entry else name, args, src, l, cur, known=entry is not None)
-        node.undefined_vars = [to_str(u) for u in undefined]
+        node = Directive(entry[0] if entry else name, args, src, l, cur, known=entry is not None, lname=lname)
+        if undefined:
+            node.undefined_vars = [to_str(u) for u in undefined]
         cur.children.append(node)
 
     # -- EXEC_ON_READ ----------------------------------------------------
@@ -326,6 +348,7 @@ class Builder(object):
             sym = to_str(words[0])
             if sym not in self.loaded:
                 self.loaded.add(sym)
+                self._names = {}
                 self.loaded_order = list(self.loaded_order) + [sym]
                 self.config.module_lines[sym] = node
                 from cgidlint.evaluate.modules import is_known_module
@@ -333,6 +356,7 @@ class Builder(object):
                     self.config.unknown_modules.append(sym)
         elif lname in ("include", "includeoptional"):
             node.kind = INCLUDE
+            node.targets = []
             self.include(node, reader, optional=lname == "includeoptional")
         elif lname in ("<macro",):
             # mod_macro keeps the body for later ``Use``; we keep it inactive.

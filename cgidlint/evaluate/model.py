@@ -30,13 +30,20 @@ def httpd_escape(name):
 
 
 class Directive(object):
-    __slots__ = ("name", "lname", "args", "source", "lline", "parent", "children",
-                 "active", "kind", "known", "close", "condition_true", "targets", "undefined_vars",
-                 "_words")
+    # Rarely-set attributes (close, targets, ...) live in __dict__ with
+    # class-level defaults, keeping node creation cheap on 100k-line trees.
+    __slots__ = ("name", "lname", "args", "source", "lline", "parent", "children", "active", "kind", "known",
+                 "__dict__")
 
-    def __init__(self, name, args, source, lline, parent, kind=PLAIN, active=True, known=False):
+    close = None            # LogicalLine of the closing tag, for sections
+    condition_true = None   # for conditionals
+    targets = ()            # for includes: file paths included, in order
+    undefined_vars = ()     # ${NAME}s that were not defined
+    _words = None
+
+    def __init__(self, name, args, source, lline, parent, kind=PLAIN, active=True, known=False, lname=None):
         self.name = name            # str: canonical when known, else as written
-        self.lname = name.lower()
+        self.lname = lname or name.lower()
         self.args = args            # bytes: the argument text after ${} expansion
         self.source = source        # SourceFile holding the line
         self.lline = lline          # LogicalLine
@@ -45,11 +52,6 @@ class Directive(object):
         self.active = active
         self.kind = kind
         self.known = known          # name found in the directive table
-        self.close = None           # LogicalLine of the closing tag, for sections
-        self.condition_true = None  # for conditionals
-        self.targets = []           # for includes: file paths included, in order
-        self.undefined_vars = []    # ${NAME}s that were not defined
-        self._words = None
 
     # -- positions -------------------------------------------------------
     @property
@@ -112,12 +114,18 @@ class Directive(object):
 
     def walk(self, active_only=True):
         # type: (bool) -> Iterator[Directive]
-        for c in self.children:
-            if active_only and not c.active:
-                continue
-            yield c
-            for d in c.walk(active_only):
-                yield d
+        """Descendants in file order (iterative: trees can be 100k nodes)."""
+        stack = [iter(self.children)]
+        while stack:
+            for c in stack[-1]:
+                if active_only and not c.active:
+                    continue
+                yield c
+                if c.children:
+                    stack.append(iter(c.children))
+                    break
+            else:
+                stack.pop()
 
     def __repr__(self):
         return "Directive(%s %r at %s:%d%s)" % (self.name, self.args[:40], self.file, self.line,
@@ -175,6 +183,8 @@ class Config(object):
         self.unknown_modules = []        # LoadModule'd symbols not in our table
         self.main_file = None
         self.read_root = "/"
+        self._index = None
+        self._order = None
 
     @property
     def fatal(self):
@@ -183,9 +193,27 @@ class Config(object):
     def directives(self, *names, **kw):
         # type: (*str, **bool) -> List[Directive]
         """Active directives with one of ``names`` (case-insensitive), in order."""
-        want = set(n.lower() for n in names)
-        include_inactive = kw.get("include_inactive", False)
-        return [d for d in self.root.walk(active_only=not include_inactive) if d.lname in want]
+        if kw.get("include_inactive", False):
+            want = set(n.lower() for n in names)
+            return [d for d in self.root.walk(active_only=False) if d.lname in want]
+        index = self.index()
+        if len(names) == 1:
+            return list(index.get(names[0].lower(), ()))
+        out = []
+        for n in names:
+            out.extend(index.get(n.lower(), ()))
+        return sorted(out, key=lambda d: self._order[id(d)])
+
+    def index(self):
+        """Active directives by lowercase name, in file order (built once)."""
+        if self._index is None:
+            index = {}
+            order = {}
+            for i, d in enumerate(self.root.walk()):
+                index.setdefault(d.lname, []).append(d)
+                order[id(d)] = i
+            self._index, self._order = index, order
+        return self._index
 
     def last(self, name, server_only=True):
         """The last active occurrence in the main server context (the one

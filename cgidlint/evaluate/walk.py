@@ -27,17 +27,18 @@ _AUTHZ_SECTIONS = {"<requireall", "<requireany", "<requirenone"}
 
 
 class _Context(object):
-    __slots__ = ("override", "virtual", "path", "limited", "modeled")
+    __slots__ = ("override", "virtual", "path", "limited", "modeled", "parents")
 
-    def __init__(self, override, virtual=False, path=None, limited=False, modeled=True):
+    def __init__(self, override, virtual=False, path=None, limited=False, modeled=True, parents=()):
         self.override = override
         self.virtual = virtual
         self.path = path
         self.limited = limited
         self.modeled = modeled
+        self.parents = parents  # enclosing section names, innermost first
 
     def child(self, **kw):
-        c = _Context(self.override, self.virtual, self.path, self.limited, self.modeled)
+        c = _Context(self.override, self.virtual, self.path, self.limited, self.modeled, self.parents)
         for k, v in kw.items():
             setattr(c, k, v)
         return c
@@ -79,6 +80,8 @@ class Walker(object):
         return self.errors
 
     def walk_children(self, node, ctx):
+        if node.kind == SECTION and node.parent is not None:
+            ctx = ctx.child(parents=(node.name,) + ctx.parents)
         last_if = [False]
         self._walk_list(node.children, ctx, last_if)
 
@@ -105,7 +108,9 @@ class Walker(object):
             return name + " cannot occur within <Limit> or <LimitExcept> section"
         if (forbidden & flags.NOT_IN_DIR_LOC_FILE) == flags.NOT_IN_DIR_LOC_FILE and ctx.path is not None:
             return name + " cannot occur within directory context"
-        parents = [s.name for s in d.sections()]
+        if not forbidden & (flags.NOT_IN_DIR_LOC_FILE | flags.NOT_IN_PROXY) or not ctx.parents:
+            return None
+        parents = ctx.parents
         lower = [p.lower() for p in parents]
         groups = (
             (flags.NOT_IN_DIRECTORY, ("<directory", "<directorymatch")),

@@ -32,17 +32,17 @@ class LogicalLine(object):
     content after joining continuations and cutting at NUL.
     """
 
-    __slots__ = ("start", "end", "first_line", "line", "text", "indent", "has_nul",
+    __slots__ = ("start", "end", "first_line", "line", "text", "indent_len", "has_nul",
                  "continued", "too_long")
 
-    def __init__(self, start, end, first_line, line, text, indent, has_nul=False,
+    def __init__(self, start, end, first_line, line, text, indent_len, has_nul=False,
                  continued=False, too_long=False):
         self.start = start
         self.end = end
         self.first_line = first_line
         self.line = line
         self.text = text
-        self.indent = indent          # bytes of leading whitespace on the first physical line
+        self.indent_len = indent_len  # leading whitespace bytes on the first physical line
         self.has_nul = has_nul
         self.continued = continued    # joined from more than one physical line
         self.too_long = too_long
@@ -50,7 +50,7 @@ class LogicalLine(object):
     @property
     def column(self):
         """1-based byte column of the first non-blank byte (on ``first_line``)."""
-        return len(self.indent) + 1
+        return self.indent_len + 1
 
     @property
     def is_comment(self):
@@ -81,6 +81,10 @@ class SourceFile(object):
 
     def raw(self, lline):
         return self.data[lline.start:lline.end]
+
+    def indent(self, lline):
+        """The leading whitespace bytes of ``lline``'s first physical line."""
+        return self.data[lline.start:lline.start + lline.indent_len]
 
     def physical_line_starts(self):
         """Offsets where each physical line starts (index 0 = line 1)."""
@@ -122,6 +126,19 @@ def parse_bytes(data, path="<string>"):
     append = lines.append
     physical = _split_physical(data)
     n = len(physical)
+    if b"\x00" not in data and b"\\\n" not in data and b"\\\r\n" not in data:
+        # No NUL and no continuation anywhere: one logical line per physical
+        # line (the common case, kept tight for large trees).
+        offset = 0
+        no = 0
+        for phys in physical:
+            no += 1
+            end = offset + len(phys)
+            text = phys.strip()
+            append(LogicalLine(offset, end, no, no, text, len(phys) - len(phys.lstrip()) if text else 0,
+                               False, False, len(phys) > MAX_LINE_LEN))
+            offset = end
+        return SourceFile(path, data, lines)
     offset = 0
     i = 0
     while i < n:
@@ -132,8 +149,7 @@ def parse_bytes(data, path="<string>"):
         if not (phys.endswith(b"\\\n") or phys.endswith(b"\\\r\n")) and b"\x00" not in phys:
             offset += len(phys)
             text = phys.strip()
-            indent = phys[:len(phys) - len(phys.lstrip())] if text else b""
-            append(LogicalLine(start, offset, first, first, text, indent,
+            append(LogicalLine(start, offset, first, first, text, len(phys) - len(phys.lstrip()) if text else 0,
                                too_long=len(phys.rstrip(b"\n")) > MAX_LINE_LEN))
             i += 1
             continue
@@ -168,7 +184,7 @@ def parse_bytes(data, path="<string>"):
         joined = b"".join(buf)
         text = joined.strip()
         first_phys = physical[first - 1]
-        indent = first_phys[:len(first_phys) - len(first_phys.lstrip())] if text else b""
+        indent = len(first_phys) - len(first_phys.lstrip()) if text else 0
         append(LogicalLine(start, offset, first, line_no, text, indent, has_nul=has_nul,
                            continued=line_no > first, too_long=len(joined.rstrip(b"\n")) > MAX_LINE_LEN))
     return SourceFile(path, data, lines)

@@ -43,14 +43,12 @@ class CgidSocket(object):
 
     @staticmethod
     def _cgi_handlers(cfg):
-        found = []
-        for d in cfg.root.walk():
-            n = d.lname
-            if n in ("scriptalias", "scriptaliasmatch"):
+        found = list(cfg.directives("ScriptAlias", "ScriptAliasMatch"))
+        for d in cfg.directives("SetHandler", "AddHandler"):
+            if d.words and d.words[0].lower() == b"cgi-script":
                 found.append(d)
-            elif n in ("sethandler", "addhandler") and d.words and d.words[0].lower() in (b"cgi-script",):
-                found.append(d)
-            elif n == "options" and any(w.lower() in (b"execcgi", b"+execcgi") for w in d.words):
+        for d in cfg.directives("Options"):
+            if any(w.lower() in (b"execcgi", b"+execcgi") for w in d.words):
                 found.append(d)
         return found
 
