@@ -117,21 +117,51 @@ def _split(data):
     return data.splitlines(True) if data else []
 
 
+def _range(start, length):
+    if length == 1:
+        return b"%d" % (start + 1)
+    if not length:
+        start -= 1  # an empty range starts before the first line
+    return b"%d,%d" % (start + 1, length)
+
+
 def unified_diff(display, old, new, context=3):
     # type: (str, bytes, bytes, int) -> bytes
     """A unified diff of two byte strings, lossless (CR, non-UTF-8 bytes and
-    a missing final newline survive; ``patch`` applies it)."""
+    a missing final newline survive; ``patch`` applies it).
+
+    Lines are split on LF only, as httpd does.  difflib's "autojunk"
+    heuristic is off: it treats frequent lines (``</IfModule>``, blank
+    lines) as junk and would show untouched lines as changed."""
+    if old == new:
+        return b""
     name = os.fsencode(display)
-    out = []
-    # split on LF only, as httpd does: CR stays in the line
-    a = [l for l in old.split(b"\n")]
-    b = [l for l in new.split(b"\n")]
-    a = [x + b"\n" for x in a[:-1]] + ([a[-1]] if a[-1] else [])
-    b = [x + b"\n" for x in b[:-1]] + ([b[-1]] if b[-1] else [])
-    for line in difflib.diff_bytes(difflib.unified_diff, a, b, fromfile=name, tofile=name, n=context):
+
+    def split(data):
+        parts = data.split(b"\n")
+        return [x + b"\n" for x in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
+
+    a, b = split(old), split(new)
+    out = [b"--- " + name + b"\n", b"+++ " + name + b"\n"]
+
+    def emit(prefix, line):
+        out.append(prefix + line)
         if not line.endswith(b"\n"):
-            line += b"\n\\ No newline at end of file\n"
-        out.append(line)
+            out.append(b"\n\\ No newline at end of file\n")
+
+    sm = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    for group in sm.get_grouped_opcodes(context):
+        first, last = group[0], group[-1]
+        out.append(b"@@ -%s +%s @@\n" % (_range(first[1], last[2] - first[1]), _range(first[3], last[4] - first[3])))
+        for tag, i1, i2, j1, j2 in group:
+            if tag == "equal":
+                for line in a[i1:i2]:
+                    emit(b" ", line)
+                continue
+            for line in a[i1:i2]:
+                emit(b"-", line)
+            for line in b[j1:j2]:
+                emit(b"+", line)
     return b"".join(out)
 
 
