@@ -329,6 +329,23 @@ class ScenarioRun(object):
                     cmds.append(c)
         return cmds
 
+    def outside_root(self, command):
+        """On the local backend, the first absolute path in COMMAND outside
+        the scenario root (a fix command must not change the real host);
+        None when every path is inside it, and always None in a container."""
+        if self.target.backend != "local":
+            return None
+        root = self.target.root.rstrip("/") + "/"
+        try:
+            words = shlex.split(command)
+        except ValueError:
+            return "(unparsable command)"
+        for w in words:
+            for part in w.split():
+                if part.startswith("/") and not (part.rstrip("/") + "/").startswith(root):
+                    return part
+        return None
+
     def fix(self):
         ev = []
         if self.reference_fix:
@@ -351,12 +368,24 @@ class ScenarioRun(object):
             cmds = self.fix_commands()
             if not cmds:
                 return False, "scenario expects filesystem commands but cgidlint printed none", ev + [r.tail(8)]
+            ran = skipped = 0
             for c in cmds:
+                outside = self.outside_root(c)
+                if outside:
+                    # e.g. `echo ... >> /etc/fstab` to persist a bind mount:
+                    # right for a real server, wrong for a throw-away jail on
+                    # this host. Containers are disposable: run it there.
+                    ev.append("$ %s -> skipped: %s is outside the scenario root on this host" % (c, outside))
+                    skipped += 1
+                    continue
                 rc = self.sh(c)
                 ev.append("$ %s -> %d" % (c, rc.rc))
                 if not rc.ok:
                     return False, "fix command failed", ev + [rc.tail()]
-            detail += " + %d filesystem command(s)" % len(cmds)
+                ran += 1
+            detail += " + %d filesystem command(s)" % ran
+            if skipped:
+                detail += " (%d persisting outside the scenario root skipped)" % skipped
         for want in self.s.fix_config_contains:
             want = render(want, self.values)
             d = os.path.dirname(self.p(self.s.lint_config))
