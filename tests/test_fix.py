@@ -344,6 +344,7 @@ def test_property_jail_include_diff_touches_exactly_the_line(tmp_path):
         assert r2.exit_code == 0 and r2.stdout_bytes == b""
 
     prop()
+    print("jail property: %d fix --write runs" % n["runs"])
     assert n["runs"] >= 20
 
 
@@ -665,3 +666,27 @@ def test_live_fix_gives_200(tmp_path, folder, variant, how, mutate):
         if run.target is not None:
             run.destroy()
         be.close()
+
+
+def test_failed_verification_restores_the_file(tmp_path, monkeypatch):
+    conf, extra, sock = classic_jail(tmp_path)
+    with open(extra, "w") as f:
+        f.write(sock + "\n")
+    import cgidlint.fix.cli as fixcli
+    monkeypatch.setattr(fixcli, "verify_after", lambda before, after, plan: ["CG101 still reported"])
+    r = run_fix(conf, "--write")
+    assert r.exit_code == 2 and "verification failed" in r.output and "restored" in r.output
+    assert open(extra).read() == sock + "\n"
+
+
+def test_diff_applies_with_patch(tmp_path):
+    if not shutil.which("patch"):
+        pytest.skip("no patch(1)")
+    data = "# 表示\r\n".encode("shift_jis") + b"\tScriptSock /x/cgisock\r\n\xff# x\nLast"
+    new = apply(data, sock_edit(2))
+    p = tmp_path / "f.conf"
+    p.write_bytes(data)
+    d = tmp_path / "d.patch"
+    d.write_bytes(unified_diff(str(p), data, new))
+    subprocess.run(["patch", "-s", str(p), str(d)], check=True)
+    assert p.read_bytes() == new
