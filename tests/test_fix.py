@@ -212,7 +212,7 @@ def _the_line(data, offset):
     raise AssertionError("offset outside the file")
 
 
-@settings(max_examples=int(os.environ.get("CGIDLINT_FIX_EXAMPLES", "400")), deadline=None,
+@settings(max_examples=int(os.environ.get("CGIDLINT_FIX_EXAMPLES", "1000")), deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(injected_corpus_file())
 def test_property_injected_scriptsock_is_the_only_line_the_diff_touches(sample):
@@ -228,7 +228,7 @@ def test_property_injected_scriptsock_is_the_only_line_the_diff_touches(sample):
     assert removed == [l.first_line] and added == [l.first_line]
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_property_insert_adds_exactly_one_line(d):
     path = d.draw(st.sampled_from(corpus_files()))
@@ -312,7 +312,7 @@ def test_property_jail_include_diff_touches_exactly_the_line(tmp_path):
     conf, extra, sock = classic_jail(tmp_path)
     n = {"runs": 0}
 
-    @settings(max_examples=int(os.environ.get("CGIDLINT_FIX_JAIL_EXAMPLES", "60")), deadline=None,
+    @settings(max_examples=int(os.environ.get("CGIDLINT_FIX_JAIL_EXAMPLES", "200")), deadline=None,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
     @given(st.data())
     def prop(d):
@@ -335,13 +335,14 @@ def test_property_jail_include_diff_touches_exactly_the_line(tmp_path):
             f.write(data)
         r = run_fix(conf, "--write")
         n["runs"] += 1
-        assert r.exit_code == 0, r.output
+        # 1: another finding remains (a comment swallowing ServerName: CG005)
+        assert r.exit_code in (0, 1) and "wrote" in r.output, r.output
         removed, added = changed_old_lines(diff_part(r.stdout_bytes))
         assert removed == [hit[0].line] and added == [hit[0].line]
         off = data.index(sock.encode())
         assert open(extra, "rb").read() == data[:off] + b"ScriptSock cgisock" + data[off + len(sock):]
         r2 = run_fix(conf, "--write")
-        assert r2.exit_code == 0 and r2.stdout_bytes == b""
+        assert r2.exit_code == r.exit_code and r2.stdout_bytes == b""
 
     prop()
     print("jail property: %d fix --write runs" % n["runs"])
