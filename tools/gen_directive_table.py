@@ -97,6 +97,54 @@ SO_NAME_OVERRIDES = {
 # event MPM, mod_cgid); the others go to ALTERNATES.
 PREFERRED_MODULES = ["mpm_event_module", "cgid_module"]
 
+# check_context values measured against the real Debian apache2 2.4.71
+# (``apache2 -t`` with the directive placed inside <VirtualHost>,
+# <Directory>, <Location>, <Files>, <If>, <Proxy> and <Location><Limit>,
+# plus a live server for .htaccess), applied after extraction to every
+# module's entry of that name.  They correct what static extraction of the
+# handlers' ap_check_cmd_context() calls gets wrong.  Each value replaces
+# the extracted flags; bits for contexts where httpd says "not allowed
+# here" first (req_override) are unobservable and follow the source.
+# tests/test_context_flags.py re-checks a sample against the binary.
+_G = 0x5f                 # GLOBAL_ONLY
+_DIR_FILES = 0x04 | 0x10  # NOT_IN_DIRECTORY | NOT_IN_FILES
+MEASURED_CONTEXT_OVERRIDES = {
+    # The GLOBAL_ONLY check sits under #ifndef SSL_OP_NO_COMPRESSION, not
+    # compiled with OpenSSL >= 1.0: accepted in <VirtualHost>.
+    "sslcompression": 0,
+    # set_override(_list) only logs AH00114 "Useless use of AllowOverride"
+    # in <Location>/<Files>/<If>/<Limit>; the directive is accepted.
+    "allowoverride": 0,
+    "allowoverridelist": 0,
+    # EXEC_ON_READ: the handler runs while the file is read, with the main
+    # server and no path, so ap_check_cmd_context() never fires; accepted
+    # in <VirtualHost>, <Directory>, <Location>, <Files>, <If>, <Proxy>
+    # and <Limit>.
+    "serverroot": 0,
+    "defaultruntimedir": 0,
+    "luaauthzprovider": 0,
+    # The check is in a helper the handler calls (add_pass, add_alias /
+    # add_alias_internal), not in the handler itself.  Rejected in
+    # <Directory>, <Files>, <If> and <Limit>; accepted in <Location> and
+    # <Proxy> (one-argument form).  The two-argument Alias/ScriptAlias
+    # form is also rejected in <Location>/<Proxy> ("cannot occur within
+    # directory context"): argument-dependent, not representable here.
+    "proxypass": _DIR_FILES,
+    "proxypassmatch": _DIR_FILES,
+    "alias": _DIR_FILES,
+    "scriptalias": _DIR_FILES,
+    # md_conf_check_location(cmd, MD_LOC_ALL) helper: rejected in
+    # <Directory>, <Location> and <Limit>; accepted in <Files>/<If>/<Proxy>.
+    "mdrequirehttps": 0x04 | 0x08,
+    # Check not at the top of fcgi_define_provider: rejected in
+    # <VirtualHost> (RSRC_CONF only, so the rest is unobservable).
+    "authnzfcgidefineprovider": _G,
+    # Binary-only directives (newer than the source snapshot): rejected in
+    # <VirtualHost>; RSRC_CONF only.
+    "listentcpdeferaccept": _G,
+    "sslvhostsnipolicy": _G,
+}
+
 # Preprocessor symbols as seen by Debian's Linux build.  Conditions that
 # involve symbols not listed are taken as true (and reported with -v).
 DEFINED = {
@@ -981,6 +1029,23 @@ def main(argv=None):
         for n in notes:
             sys.stderr.write("reconcile: %s\n" % n)
 
+    # ---- measured corrections of check_context -------------------------
+    names = set(lname for lname, _ in entries)
+    stale = sorted(set(MEASURED_CONTEXT_OVERRIDES) - names)
+    if stale:
+        raise SystemExit("MEASURED_CONTEXT_OVERRIDES: unknown directives %s"
+                         % ", ".join(stale))
+    overridden = []
+    for k, (lname, tup) in enumerate(entries):
+        if lname in MEASURED_CONTEXT_OVERRIDES:
+            value = MEASURED_CONTEXT_OVERRIDES[lname]
+            if tup[3] != value:
+                overridden.append("%s (%s): %#x -> %#x"
+                                  % (tup[0], tup[4], tup[3], value))
+            entries[k] = (lname, tup[:3] + (value,) + tup[4:])
+    for n in overridden:
+        sys.stderr.write("measured override: %s\n" % n)
+
     # ---- resolve duplicates --------------------------------------------
     by_name = OrderedDict()
     for lname, tup in entries:
@@ -1006,7 +1071,7 @@ def main(argv=None):
             alternates[lname] = tuple(t for t in tups if t is not best)
 
     write_output(opts.out, directives, alternates, modules, commit,
-                 opts.ref, release, binver, notes, binary_only)
+                 opts.ref, release, binver, notes, binary_only, overridden)
     sys.stderr.write("%d directives (%d with alternates) from %d modules "
                      "-> %s\n" % (len(directives), len(alternates),
                                   len(modules), os.path.normpath(opts.out)))
@@ -1055,8 +1120,15 @@ MODULES: module_symbol -> (struct_name, so_filename, builtin_in_debian)
 
 
 def write_output(path, directives, alternates, modules, commit, ref,
-                 release, binver, notes, binary_only):
+                 release, binver, notes, binary_only, overridden=()):
     lines = [HEADER % {"ref": ref, "commit": commit, "release": release}]
+    if overridden:
+        lines.append("# check_context replaced by values measured against "
+                     "apache2 2.4.71\n# (MEASURED_CONTEXT_OVERRIDES in "
+                     "tools/gen_directive_table.py):\n")
+        for n in overridden:
+            lines.append("#   %s\n" % n)
+        lines.append("\n")
     if binver:
         lines.append("# Reconciled with the installed binaries (%s):\n"
                      % binver)

@@ -35,6 +35,25 @@ MODULES: module_symbol -> (struct_name, so_filename, builtin_in_debian)
     compiled into Debian's apache2 binary.
 """
 
+# check_context replaced by values measured against apache2 2.4.71
+# (MEASURED_CONTEXT_OVERRIDES in tools/gen_directive_table.py):
+#   AllowOverride (core_module): 0x18 -> 0x0
+#   AllowOverrideList (core_module): 0x18 -> 0x0
+#   ServerRoot (core_module): 0x5f -> 0x0
+#   DefaultRuntimeDir (core_module): 0x5f -> 0x0
+#   Alias (alias_module): 0x0 -> 0x14
+#   ScriptAlias (alias_module): 0x0 -> 0x14
+#   AuthnzFcgiDefineProvider (authnz_fcgi_module): 0x0 -> 0x5f
+#   LuaAuthzProvider (lua_module): 0x5f -> 0x0
+#   MDRequireHttps (md_module): 0x0 -> 0xc
+#   ListenTCPDeferAccept (mpm_event_module): 0x0 -> 0x5f
+#   ListenTCPDeferAccept (mpm_prefork_module): 0x0 -> 0x5f
+#   ListenTCPDeferAccept (mpm_worker_module): 0x0 -> 0x5f
+#   ProxyPass (proxy_module): 0x0 -> 0x14
+#   ProxyPassMatch (proxy_module): 0x0 -> 0x14
+#   SSLVHostSNIPolicy (ssl_module): 0x0 -> 0x5f
+#   SSLCompression (ssl_module): 0x5f -> 0x0
+
 # Reconciled with the installed binaries (Apache/2.4.71 (Debian)):
 # the binary's command tables decide which directives exist and their
 # args_how/req_override/help; differences from the source:
@@ -220,8 +239,8 @@ DIRECTIVES = {
     'accessfilename': ('AccessFileName', 'RAW_ARGS', 128, 94, 'core_module', 'Name(s) of per-directory config files (default: .htaccess)'),
     'documentroot': ('DocumentRoot', 'TAKE1', 128, 94, 'core_module', 'Root directory of the document tree'),
     'errordocument': ('ErrorDocument', 'TAKE2', 4, 0, 'core_module', 'Change responses for HTTP errors'),
-    'allowoverride': ('AllowOverride', 'RAW_ARGS', 64, 24, 'core_module', 'Controls what groups of directives can be configured by per-directory config files'),
-    'allowoverridelist': ('AllowOverrideList', 'TAKE_ARGV', 64, 24, 'core_module', 'Controls what individual directives can be configured by per-directory config files'),
+    'allowoverride': ('AllowOverride', 'RAW_ARGS', 64, 0, 'core_module', 'Controls what groups of directives can be configured by per-directory config files'),
+    'allowoverridelist': ('AllowOverrideList', 'TAKE_ARGV', 64, 0, 'core_module', 'Controls what individual directives can be configured by per-directory config files'),
     'options': ('Options', 'RAW_ARGS', 2, 0, 'core_module', 'Set a number of attributes for a given directory'),
     'defaulttype': ('DefaultType', 'TAKE1', 4, 0, 'core_module', 'the default media type for otherwise untyped files (DEPRECATED)'),
     'fileetag': ('FileETag', 'RAW_ARGS', 4, 0, 'core_module', "Specify components used to construct a file's ETag"),
@@ -237,8 +256,8 @@ DIRECTIVES = {
     'serveradmin': ('ServerAdmin', 'TAKE1', 128, 94, 'core_module', 'The email address of the server administrator'),
     'servername': ('ServerName', 'TAKE1', 128, 94, 'core_module', 'The hostname and port of the server'),
     'serversignature': ('ServerSignature', 'TAKE1', 31, 0, 'core_module', 'En-/disable server signature (on|off|email)'),
-    'serverroot': ('ServerRoot', 'TAKE1', 384, 95, 'core_module', 'Common directory of server-related files (logs, confs, etc.)'),
-    'defaultruntimedir': ('DefaultRuntimeDir', 'TAKE1', 384, 95, 'core_module', 'Common directory for run-time files (shared memory, locks, etc.)'),
+    'serverroot': ('ServerRoot', 'TAKE1', 384, 0, 'core_module', 'Common directory of server-related files (logs, confs, etc.)'),
+    'defaultruntimedir': ('DefaultRuntimeDir', 'TAKE1', 384, 0, 'core_module', 'Common directory for run-time files (shared memory, locks, etc.)'),
     'errorlog': ('ErrorLog', 'TAKE1', 128, 94, 'core_module', 'The filename of the error log'),
     'errorlogformat': ('ErrorLogFormat', 'TAKE12', 128, 0, 'core_module', 'Format string for the ErrorLog'),
     'serveralias': ('ServerAlias', 'RAW_ARGS', 128, 0, 'core_module', 'A name or names alternately used to access the server'),
@@ -314,8 +333,8 @@ DIRECTIVES = {
     'satisfy': ('Satisfy', 'TAKE1', 8, 0, 'access_compat_module', "access policy if both allow and require used ('all' or 'any')"),
     'action': ('Action', 'TAKE23', 4, 0, 'actions_module', 'a media type followed by a script name'),
     'script': ('Script', 'TAKE2', 192, 0, 'actions_module', 'a method followed by a script name'),
-    'alias': ('Alias', 'TAKE12', 192, 0, 'alias_module', 'a fakename and a realname, or a realname in a Location'),
-    'scriptalias': ('ScriptAlias', 'TAKE12', 192, 0, 'alias_module', 'a fakename and a realname, or a realname in a Location'),
+    'alias': ('Alias', 'TAKE12', 192, 20, 'alias_module', 'a fakename and a realname, or a realname in a Location'),
+    'scriptalias': ('ScriptAlias', 'TAKE12', 192, 20, 'alias_module', 'a fakename and a realname, or a realname in a Location'),
     'redirect': ('Redirect', 'TAKE123', 4, 0, 'alias_module', 'an optional status, then document to be redirected and destination URL'),
     'aliasmatch': ('AliasMatch', 'TAKE2', 128, 0, 'alias_module', 'a regular expression and a filename'),
     'scriptaliasmatch': ('ScriptAliasMatch', 'TAKE2', 128, 0, 'alias_module', 'a regular expression and a filename'),
@@ -369,7 +388,7 @@ DIRECTIVES = {
     'authncacheprovidefor': ('AuthnCacheProvideFor', 'ITERATE', 8, 0, 'authn_socache_module', 'Determine what authn providers to cache for'),
     'authncachetimeout': ('AuthnCacheTimeout', 'TAKE1', 8, 0, 'authn_socache_module', 'Timeout (secs) for cached credentials'),
     'authncachecontext': ('AuthnCacheContext', 'TAKE1', 64, 0, 'authn_socache_module', 'Context for authn cache'),
-    'authnzfcgidefineprovider': ('AuthnzFcgiDefineProvider', 'TAKE_ARGV', 128, 0, 'authnz_fcgi_module', 'Define a FastCGI authn and/or authz provider'),
+    'authnzfcgidefineprovider': ('AuthnzFcgiDefineProvider', 'TAKE_ARGV', 128, 95, 'authnz_fcgi_module', 'Define a FastCGI authn and/or authz provider'),
     'authnzfcgicheckauthnprovider': ('AuthnzFcgiCheckAuthnProvider', 'TAKE_ARGV', 4, 0, 'authnz_fcgi_module', 'Enable/disable a FastCGI authorizer to handle check_authn phase'),
     'authldapurl': ('AuthLDAPURL', 'TAKE12', 8, 0, 'authnz_ldap_module', 'URL to define LDAP connection. This should be an RFC 2255 compliant\nURL of the form ldap://host[:port]/basedn[?attrib[?scope[?filter]]].\n<ul>\n<li>Host is the name of the LDAP server. Use a space separated list of hosts \nto specify redundant servers.\n<li>Port is optional, and specifies the port to connect to.\n<li>basedn specifies the base DN to start searches from\n<li>Attrib specifies what attribute to search for in the directory. If not provided, it defaults to <b>uid</b>.\n<li>Scope is the scope of the search, and can be either <b>sub</b> or <b>one</b>. If not provided, the default is <b>sub</b>.\n<li>Filter is a filter to use in the search. If not provided, defaults to <b>(objectClass=*)</b>.\n</ul>\nSearches are performed using the attribute and the filter combined. For example, assume that the\nLDAP URL is <b>ldap://ldap.airius.com/ou=People, o=Airius?uid?sub?(posixid=*)</b>. Searches will\nbe done using the filter <b>(&((posixid=*))(uid=<i>username</i>))</b>, where <i>username</i>\nis the user name passed by the HTTP client. The search will be a subtree search on the branch <b>ou=People, o=Airius</b>.'),
     'authldapbinddn': ('AuthLDAPBindDN', 'TAKE1', 8, 0, 'authnz_ldap_module', 'DN to use to bind to LDAP server. If not provided, will do an anonymous bind.'),
@@ -597,7 +616,7 @@ DIRECTIVES = {
     'luaroot': ('LuaRoot', 'TAKE1', 31, 0, 'lua_module', 'Specify the base path for resolving relative paths for mod_lua directives'),
     'luapackagepath': ('LuaPackagePath', 'TAKE1', 31, 0, 'lua_module', "Add a directory to lua's package.path"),
     'luapackagecpath': ('LuaPackageCPath', 'TAKE1', 31, 0, 'lua_module', "Add a directory to lua's package.cpath"),
-    'luaauthzprovider': ('LuaAuthzProvider', 'TAKE3', 384, 95, 'lua_module', 'Provide an authorization provider'),
+    'luaauthzprovider': ('LuaAuthzProvider', 'TAKE3', 384, 0, 'lua_module', 'Provide an authorization provider'),
     'luahookpretranslatename': ('LuaHookPreTranslateName', 'TAKE2', 31, 0, 'lua_module', 'Provide a hook for the pre_translate name phase of request processing'),
     '<luahookpretranslatename': ('<LuaHookPreTranslateName', 'RAW_ARGS', 287, 0, 'lua_module', 'Provide a hook for the pre_translate name phase of request processing'),
     'luahooktranslatename': ('LuaHookTranslateName', 'TAKE23', 31, 52, 'lua_module', 'Provide a hook for the translate name phase of request processing'),
@@ -648,7 +667,7 @@ DIRECTIVES = {
     'mdhttpproxy': ('MDHttpProxy', 'TAKE1', 128, 0, 'md_module', 'URL of a HTTP(S) proxy to use for outgoing connections'),
     'mdstoredir': ('MDStoreDir', 'TAKE1', 128, 0, 'md_module', 'the directory for file system storage of managed domain data.'),
     'mdrenewwindow': ('MDRenewWindow', 'TAKE1', 128, 0, 'md_module', 'Time length for renewal before certificate expires (defaults to days).'),
-    'mdrequirehttps': ('MDRequireHttps', 'TAKE1', 136, 0, 'md_module', 'Redirect non-secure requests to the https: equivalent.'),
+    'mdrequirehttps': ('MDRequireHttps', 'TAKE1', 136, 12, 'md_module', 'Redirect non-secure requests to the https: equivalent.'),
     'mdnotifycmd': ('MDNotifyCmd', 'RAW_ARGS', 128, 0, 'md_module', 'Set the command to run when signup/renew of domain is complete.'),
     'mdbaseserver': ('MDBaseServer', 'TAKE1', 128, 0, 'md_module', 'Allow managing of base server outside virtual hosts.'),
     'mdchallengedns01': ('MDChallengeDns01', 'RAW_ARGS', 128, 0, 'md_module', 'Set the command for setup/teardown of dns-01 challenges'),
@@ -701,7 +720,7 @@ DIRECTIVES = {
     'listen': ('Listen', 'TAKE_ARGV', 128, 95, 'mpm_event_module', 'A port number or a numeric IP address and a port number, and an optional protocol'),
     'sendbuffersize': ('SendBufferSize', 'TAKE1', 128, 95, 'mpm_event_module', 'Send buffer size in bytes'),
     'receivebuffersize': ('ReceiveBufferSize', 'TAKE1', 128, 95, 'mpm_event_module', 'Receive buffer size in bytes'),
-    'listentcpdeferaccept': ('ListenTCPDeferAccept', 'TAKE1', 128, 0, 'mpm_event_module', 'Value set for the socket option TCP_DEFER_ACCEPT if it is set'),
+    'listentcpdeferaccept': ('ListenTCPDeferAccept', 'TAKE1', 128, 95, 'mpm_event_module', 'Value set for the socket option TCP_DEFER_ACCEPT if it is set'),
     'startservers': ('StartServers', 'TAKE1', 128, 95, 'mpm_event_module', 'Number of child processes launched at server startup'),
     'serverlimit': ('ServerLimit', 'TAKE1', 128, 95, 'mpm_event_module', 'Maximum number of child processes for this run of Apache'),
     'minsparethreads': ('MinSpareThreads', 'TAKE1', 128, 95, 'mpm_event_module', 'Minimum number of idle threads, to handle request spikes'),
@@ -723,8 +742,8 @@ DIRECTIVES = {
     'proxyremote': ('ProxyRemote', 'TAKE23', 128, 0, 'proxy_module', "a scheme, partial URL or '*' and a proxy server"),
     'proxyremotematch': ('ProxyRemoteMatch', 'TAKE23', 128, 0, 'proxy_module', 'a regex pattern and a proxy server'),
     'proxypassinterpolateenv': ('ProxyPassInterpolateEnv', 'FLAG', 192, 0, 'proxy_module', 'Interpolate Env Vars in reverse Proxy'),
-    'proxypass': ('ProxyPass', 'RAW_ARGS', 192, 0, 'proxy_module', 'a virtual path and a URL'),
-    'proxypassmatch': ('ProxyPassMatch', 'RAW_ARGS', 192, 0, 'proxy_module', 'a virtual path and a URL'),
+    'proxypass': ('ProxyPass', 'RAW_ARGS', 192, 20, 'proxy_module', 'a virtual path and a URL'),
+    'proxypassmatch': ('ProxyPassMatch', 'RAW_ARGS', 192, 20, 'proxy_module', 'a virtual path and a URL'),
     'proxypassreverse': ('ProxyPassReverse', 'TAKE123', 192, 20, 'proxy_module', 'a virtual path and a URL for reverse proxy behaviour'),
     'proxypassreversecookiepath': ('ProxyPassReverseCookiePath', 'TAKE23', 192, 0, 'proxy_module', 'Path rewrite rule for proxying cookies'),
     'proxypassreversecookiedomain': ('ProxyPassReverseCookieDomain', 'TAKE23', 192, 0, 'proxy_module', 'Domain rewrite rule for proxying cookies'),
@@ -832,7 +851,7 @@ DIRECTIVES = {
     'sslsessioncache': ('SSLSessionCache', 'TAKE1', 128, 95, 'ssl_module', "SSL Session Cache storage ('none', 'nonenotnull', 'dbm:/path/to/file')"),
     'sslcryptodevice': ('SSLCryptoDevice', 'TAKE1', 128, 95, 'ssl_module', "SSL external Crypto Device usage ('builtin', '...')"),
     'sslrandomseed': ('SSLRandomSeed', 'TAKE23', 128, 95, 'ssl_module', "SSL Pseudo Random Number Generator (PRNG) seeding source ('startup|connect builtin|file:/path|exec:/path [bytes]')"),
-    'sslvhostsnipolicy': ('SSLVHostSNIPolicy', 'TAKE1', 128, 0, 'ssl_module', 'SSL VirtualHost SNI compatibility policy setting'),
+    'sslvhostsnipolicy': ('SSLVHostSNIPolicy', 'TAKE1', 128, 95, 'ssl_module', 'SSL VirtualHost SNI compatibility policy setting'),
     'sslengine': ('SSLEngine', 'TAKE1', 128, 0, 'ssl_module', "SSL switch for the protocol engine ('on', 'off')"),
     'sslfips': ('SSLFIPS', 'FLAG', 128, 95, 'ssl_module', "Enable FIPS-140 mode (`on', `off')"),
     'sslciphersuite': ('SSLCipherSuite', 'TAKE12', 136, 0, 'ssl_module', "Colon-delimited list of permitted SSL Ciphers, optional preceded by protocol identifier ('XXX:...:XXX' - see manual)"),
@@ -852,7 +871,7 @@ DIRECTIVES = {
     'sslsessioncachetimeout': ('SSLSessionCacheTimeout', 'TAKE1', 128, 0, 'ssl_module', "SSL Session Cache object lifetime ('N' - number of seconds)"),
     'sslprotocol': ('SSLProtocol', 'RAW_ARGS', 128, 0, 'ssl_module', "Enable or disable various SSL protocols ('[+-][TLSv1|TLSv1.1|TLSv1.2] ...' - see manual)"),
     'sslhonorcipherorder': ('SSLHonorCipherOrder', 'FLAG', 128, 0, 'ssl_module', "Use the server's cipher ordering preference"),
-    'sslcompression': ('SSLCompression', 'FLAG', 128, 95, 'ssl_module', "Enable SSL level compression (`on', `off')"),
+    'sslcompression': ('SSLCompression', 'FLAG', 128, 0, 'ssl_module', "Enable SSL level compression (`on', `off')"),
     'sslsessiontickets': ('SSLSessionTickets', 'FLAG', 128, 0, 'ssl_module', "Enable or disable TLS session tickets(`on', `off')"),
     'sslinsecurerenegotiation': ('SSLInsecureRenegotiation', 'FLAG', 128, 0, 'ssl_module', 'Enable support for insecure renegotiation'),
     'sslusername': ('SSLUserName', 'TAKE1', 136, 0, 'ssl_module', 'Set user name to SSL variable value'),
@@ -958,8 +977,8 @@ ALTERNATES = {
         ('ReceiveBufferSize', 'TAKE1', 128, 95, 'mpm_worker_module', 'Receive buffer size in bytes'),
     ),
     'listentcpdeferaccept': (
-        ('ListenTCPDeferAccept', 'TAKE1', 128, 0, 'mpm_prefork_module', 'Value set for the socket option TCP_DEFER_ACCEPT if it is set'),
-        ('ListenTCPDeferAccept', 'TAKE1', 128, 0, 'mpm_worker_module', 'Value set for the socket option TCP_DEFER_ACCEPT if it is set'),
+        ('ListenTCPDeferAccept', 'TAKE1', 128, 95, 'mpm_prefork_module', 'Value set for the socket option TCP_DEFER_ACCEPT if it is set'),
+        ('ListenTCPDeferAccept', 'TAKE1', 128, 95, 'mpm_worker_module', 'Value set for the socket option TCP_DEFER_ACCEPT if it is set'),
     ),
     'startservers': (
         ('StartServers', 'TAKE1', 128, 95, 'mpm_prefork_module', 'Number of child processes launched at server startup'),
