@@ -153,7 +153,9 @@ class ScriptSockSplitViewRule(Rule):
             yield self.finding(ctx, cgid.anchor, msg, evidence="config-only", fix=fix)
             return
         same, h, j = views.same_dir(sock_dir)
-        if same:
+        if same or not h.exists:
+            # Missing on the host: the daemon cannot even bind (CG102, whose
+            # fix makes the directory exist *and* shared).
             return
         host_state = "%s" % h.host_path if h.exists else "%s (missing)" % h.host_path
         jail_state = "%s" % j.host_path if j.exists else "%s (missing)" % j.host_path

@@ -52,10 +52,16 @@ class ScriptSockDirMissingRule(Rule):
             "inside the jail %s (the whole server runs there)" % views.read_root
         msg = "the cgid socket directory %s does not exist %s: missing from %s; socket path from %s" % (
             cgid.dir, where, res.missing_from or res.host_path, cgid.describe())
-        fix = Fix("create %s (root-owned, mode 0755)" % res.host_path,
-                  commands=["install -d -o root -g root -m 0755 %s" % res.host_path],
-                  relies_on="the directory being recreated at boot if it lives on a tmpfs such as /run",
-                  applicability="display-only")
+        if views.mode == CHROOTDIR:
+            # Creating the host directory alone would turn this into CG101
+            # (two directories); create it shared with the jail instead.
+            from cgidlint.rules.cg101_scriptsock_split_view import filesystem_fix
+            fix = filesystem_fix(ctx, cgid.dir, res, views.jail(cgid.dir))
+        else:
+            fix = Fix("create %s (root-owned, mode 0755)" % res.host_path,
+                      commands=["install -d -o root -g root -m 0755 %s" % res.host_path],
+                      relies_on="the directory being recreated at boot if it lives on a tmpfs such as /run",
+                      applicability="display-only")
         yield self.finding(ctx, cgid.anchor, msg, evidence="filesystem", fix=fix)
 
 
