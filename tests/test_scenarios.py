@@ -11,6 +11,8 @@ tests, unless CGIDLINT_REQUIRE_SCENARIOS=1: then they fail (CI).
 Environment:
   CGIDLINT_SCENARIO_BACKENDS  comma list, default "local,docker"
   CGIDLINT_SCENARIO_IMAGE     docker image, default "debian12"
+  CGIDLINT_PORT_BASE          first local port (default 18100; docker +200)
+  CGIDLINT_SCENARIO_LOG=FILE  also append every step line to FILE
   CGIDLINT_REFERENCE_FIX=1    apply each scenario's reference fix instead of
                               `cgidlint fix` (checks the scenarios themselves)
 """
@@ -27,7 +29,8 @@ REQUIRE = os.environ.get("CGIDLINT_REQUIRE_SCENARIOS") == "1"
 BACKENDS = [b.strip() for b in os.environ.get("CGIDLINT_SCENARIO_BACKENDS", "local,docker").split(",") if b.strip()]
 IMAGE = os.environ.get("CGIDLINT_SCENARIO_IMAGE", "debian12")
 REFERENCE_FIX = os.environ.get("CGIDLINT_REFERENCE_FIX") == "1"
-PORT_BASES = {"local": 18100, "docker": 18300}
+_BASE = int(os.environ.get("CGIDLINT_PORT_BASE", "18100"))
+PORT_BASES = {"local": _BASE, "docker": _BASE + 200}
 
 NAMES = model.scenario_names()
 

@@ -29,6 +29,10 @@ def _say(line):
     with _print_lock:
         sys.stdout.write(line + "\n")
         sys.stdout.flush()
+        path = os.environ.get("CGIDLINT_SCENARIO_LOG")  # a copy for post-mortems
+        if path:
+            with open(path, "a") as fh:
+                fh.write(line + "\n")
 
 
 class StepResult(object):
@@ -268,6 +272,9 @@ class ScenarioRun(object):
         self.log_offset = verify.log_size(self.target, log)
         cmd = self.start_command()
         r = self.sh(cmd)
+        if not r.ok and "Address already in use" in r.stdout + r.stderr:
+            time.sleep(2)  # a previous instance's socket still held: once more
+            r = self.sh(cmd)
         if not r.ok:
             return False, "$ %s -> exit %d" % (cmd, r.rc), [r.tail(10), verify.log_tail(self.target, log, self.log_offset)]
         pid, waited = verify.wait_ready(self.target, pidfile, self.port)

@@ -56,6 +56,10 @@ def stop_httpd(target, pidfile, jail):
         "if kill -0 $pid 2>/dev/null; then kill -KILL $pid; how=KILL; fi; fi; "
         "n=0; for p in /proc/[0-9]*; do r=$(readlink $p/root 2>/dev/null) || continue; "
         "case \"$r\" in %(J)s|%(J)s/*) kill -KILL ${p#/proc/} 2>/dev/null && n=$((n+1));; esac; done; "
+        # wait until they are really gone (they may still hold the port)
+        "i=0; while [ $i -lt 50 ]; do left=0; for p in /proc/[0-9]*; do r=$(readlink $p/root 2>/dev/null) "
+        "|| continue; case \"$r\" in %(J)s|%(J)s/*) left=1;; esac; done; [ $left = 0 ] && break; "
+        "sleep 0.1; i=$((i+1)); done; "
         "rm -f %(pf)s; echo \"$how, $n leftover(s) killed\"" % {"pf": pf, "J": J})
     r = target.run(script)
     return r.ok, r.stdout.strip() or r.stderr.strip()
