@@ -36,7 +36,8 @@ from cgidlint.fix.plan import changed_old_lines, make_plan, unified_diff
 from cgidlint.lint import lint_path
 from cgidlint.parser.source import parse_bytes
 
-CORPUS = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "..", "shared", "corpus", "real"))
+CORPUS = os.path.join(os.environ.get("CGIDLINT_SHARED") or os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared"),
+                      "corpus", "real")
 if not os.path.isdir(CORPUS):
     CORPUS = "/work/shared/corpus/real"
 
