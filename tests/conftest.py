@@ -19,7 +19,3 @@ def pytest_collection_modifyitems(config, items):
             else:
                 item.add_marker(pytest.mark.skip(reason="apache2 (the oracle) is not installed"))
 
-# ../shared from the project root (every developer and CI run has it there);
-# CGIDLINT_SHARED overrides it for checkouts elsewhere.
-SHARED = os.environ.get("CGIDLINT_SHARED") or os.path.normpath(
-    os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared"))
