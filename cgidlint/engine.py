@@ -17,8 +17,6 @@ from cgidlint.evaluate.envvars import read_envvars
 from cgidlint.evaluate.fs import ConfigFS
 from cgidlint.evaluate.model import Config, ConfigError
 from cgidlint.evaluate.walk import walk
-from cgidlint.parser.source import parse_bytes
-from cgidlint.parser.tokens import getword_conf
 from cgidlint.paths.runtime import (BUILDS, explain_runtime_dir_from_V, guess_build, guess_build_from_V,
                                     parse_httpd_V)
 
@@ -58,6 +56,7 @@ class Project(object):
         self.root_inferred = root_inferred
         self.main_host_path = main_host_path
         self.walk_errors = []               # type: List[ConfigError]
+        self.lint_context = None            # set by cgidlint.lint.run_rules
 
     @property
     def errors(self):

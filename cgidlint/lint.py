@@ -25,6 +25,7 @@ def selected_rules(select=None, ignore=None):
 def run_rules(project, select=None, ignore=None, shared_dirs=()):
     # type: (Project, Optional[Iterable[str]], Optional[Iterable[str]], Iterable[str]) -> List[Finding]
     ctx = LintContext(project, shared_dirs=shared_dirs)
+    project.lint_context = ctx
     findings = []
     fatal = bool(project.config.errors)
     for rule in selected_rules(select, ignore):

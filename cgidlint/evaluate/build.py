@@ -16,9 +16,9 @@ from cgidlint.evaluate import includes
 from cgidlint.evaluate.fs import ConfigFS, ReadError
 from cgidlint.evaluate.model import (CONDITIONAL, INCLUDE, PLAIN, SECTION, Config, ConfigError,
                                      Directive, to_str)
-from cgidlint.evaluate.modules import builtin_modules, module_matches
+from cgidlint.evaluate.modules import available_command, builtin_modules, is_known_module, module_matches
 from cgidlint.httpd_data import flags
-from cgidlint.httpd_data.directives import ALTERNATES, DIRECTIVES
+from cgidlint.httpd_data.directives import DIRECTIVES
 from cgidlint.parser.source import LogicalLine, SourceFile, parse_bytes
 from cgidlint.parser.tokens import getword_conf, is_simple, resolve_env, split_words
 
@@ -59,10 +59,12 @@ def argc_error(name, args_how, help_text, args):
         while pos < n:
             w, _, pos, _ = getword_conf(args, pos)
             words.append(w)
-    rest_after = lambda k: len(words) > k  # noqa: E731 - "*args != 0" after k words
-
     def w(i):
         return words[i] if i < len(words) else b""
+
+    def rest_after(k):
+        # invoke_cmd's "*args != 0" after reading k words
+        return len(words) > k
 
     bad = False
     if args_how == "NO_ARGS":
@@ -113,10 +115,8 @@ class Reader(object):
             l = self.lines[self.i]
             self.i += 1
             if l.too_long:
-                e = BuildError("Error reading %s at line %d: Line too long" % (self.source.path, l.line),
-                               self.source, l.line, phase="read")
-                e.chain = []
-                raise e
+                raise BuildError("Error reading %s at line %d: Line too long" % (self.source.path, l.line),
+                                 self.source, l.line, phase="read")
             return l
         return None
 
@@ -132,6 +132,7 @@ class Builder(object):
         self.config.read_root = fs.read_root
         self.builtin = builtin_modules(build)
         self.loaded = set(self.builtin)
+        self.loaded_order = []            # LoadModule'd symbols, in order
         self.include_depth = 0
         self.sources = {}                 # path -> SourceFile (parse once)
         self.pre_directives = list(pre_directives)
@@ -144,27 +145,14 @@ class Builder(object):
     # -- lookups ---------------------------------------------------------
     def lookup_var(self, name):
         # type: (bytes) -> Optional[bytes]
-        key = to_str(name).lower()
-        v = self._vars_ci.get(key)
+        v = self.config.variables.get(to_str(name).lower())
         if v is not None:
             return v
         return self.env.get(name)
 
-    @property
-    def _vars_ci(self):
-        return self.config.variables
-
     def command(self, lname):
-        """The table entry if the command exists in a loaded module."""
-        entry = DIRECTIVES.get(lname)
-        if entry is None:
-            return None
-        if entry[4] in self.loaded:
-            return entry
-        for alt in ALTERNATES.get(lname, ()):
-            if alt[4] in self.loaded:
-                return alt
-        return None
+        """The table entry if the command exists in a module loaded so far."""
+        return available_command(lname, self.loaded)
 
     def module_loaded(self, name):
         return any(module_matches(sym, name) for sym in self.loaded)
@@ -201,10 +189,8 @@ class Builder(object):
             self.build_file(src, cfg.root)
         except BuildError as e:
             cfg.errors.append(ConfigError(e.code, e.message, e.file, e.line, e.column, e.phase, e.chain))
-        cfg.modules = sorted(self.builtin) + list(self.loaded_order)
+        cfg.modules = sorted(self.builtin) + self.loaded_order
         return cfg
-
-    loaded_order = ()  # type: Sequence[str]
 
     def build_file(self, src, parent):
         # type: (SourceFile, Directive) -> None
@@ -219,9 +205,6 @@ class Builder(object):
             msg = "\n".join("%s:%d: %s> was not closed." % (src.path, d.line, d.name)
                             for d in reversed(stack))
             raise BuildError(msg, src, stack[0].line)
-
-    def _parent(self, parent, stack):
-        return stack[-1] if stack else parent
 
     def build_line(self, reader, l, parent, stack):
         # type: (Reader, LogicalLine, Directive, List[Directive]) -> None
@@ -349,9 +332,8 @@ class Builder(object):
             if sym not in self.loaded:
                 self.loaded.add(sym)
                 self._names = {}
-                self.loaded_order = list(self.loaded_order) + [sym]
+                self.loaded_order.append(sym)
                 self.config.module_lines[sym] = node
-                from cgidlint.evaluate.modules import is_known_module
                 if not is_known_module(sym):
                     self.config.unknown_modules.append(sym)
         elif lname in ("include", "includeoptional"):

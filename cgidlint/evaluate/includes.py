@@ -128,13 +128,8 @@ def _fnmatch(fs, path, pattern, optional, depth):
     if not sep:
         rest = None
     if not fnmatch_test(first):
-        full = _join(path, first) if path else first
-        if rest is None:
-            for f in _nofnmatch(fs, full, optional, depth):
-                yield f
-        else:
-            for f in _fnmatch(fs, full, rest, optional, depth):
-                yield f
+        for f in _continue(fs, _join(path, first) if path else first, rest, optional, depth):
+            yield f
         return
     try:
         entries = fs.listdir(path)
@@ -159,12 +154,15 @@ def _fnmatch(fs, path, pattern, optional, depth):
         return
     candidates.sort(key=os.fsencode)
     for full in candidates:
-        if rest is None:
-            for f in _nofnmatch(fs, full, optional, depth):
-                yield f
-        else:
-            for f in _fnmatch(fs, full, rest, optional, depth):
-                yield f
+        for f in _continue(fs, full, rest, optional, depth):
+            yield f
+
+
+def _continue(fs, full, rest, optional, depth):
+    """After matching one component: the rest of the pattern, or the target itself."""
+    if rest is None:
+        return _nofnmatch(fs, full, optional, depth)
+    return _fnmatch(fs, full, rest, optional, depth)
 
 
 def expand(fs, path, optional):

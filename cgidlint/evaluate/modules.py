@@ -7,7 +7,7 @@ sensitively, and only for modules loaded so far (parser-spec.md §1.6).
 
 from typing import FrozenSet, Optional
 
-from cgidlint.httpd_data.directives import DIRECTIVES, MODULES
+from cgidlint.httpd_data.directives import ALTERNATES, DIRECTIVES, MODULES
 
 # Modules compiled into the server binary, per build (``httpd -l``).
 _BUILTIN = {
@@ -44,6 +44,16 @@ def is_known_module(symbol):
     return symbol in MODULES
 
 
-def lookup_directive(lname):
-    """The table entry for a lowercase directive name, or None."""
-    return DIRECTIVES.get(lname)
+def available_command(lname, loaded, assume_loaded=False):
+    """The table entry for ``lname`` if one of the modules defining it is in
+    ``loaded`` (any module when ``assume_loaded``), else None.  Names defined
+    by several modules (the MPMs' Listen ...) are in ALTERNATES."""
+    entry = DIRECTIVES.get(lname)
+    if entry is None:
+        return None
+    if assume_loaded or entry[4] in loaded:
+        return entry
+    for alt in ALTERNATES.get(lname, ()):
+        if alt[4] in loaded:
+            return alt
+    return None

@@ -11,9 +11,9 @@ from typing import List, Optional
 
 from cgidlint.evaluate.build import argc_error
 from cgidlint.evaluate.model import CONDITIONAL, INCLUDE, SECTION, Config, ConfigError, Directive, httpd_escape
-from cgidlint.evaluate.modules import builtin_modules
+from cgidlint.evaluate.modules import available_command, builtin_modules
 from cgidlint.httpd_data import flags
-from cgidlint.httpd_data.directives import ALTERNATES, DIRECTIVES
+from cgidlint.httpd_data.directives import DIRECTIVES
 from cgidlint.parser.tokens import getword_conf
 
 SERVER_OVERRIDE = (flags.RSRC_CONF | flags.OR_ALL) & ~(flags.OR_AUTHCFG | flags.OR_LIMIT)
@@ -60,15 +60,7 @@ class Walker(object):
         self.errors = []  # type: List[ConfigError]
 
     def command(self, lname):
-        entry = DIRECTIVES.get(lname)
-        if entry is None:
-            return None
-        if self.fragment or entry[4] in self.loaded:
-            return entry
-        for alt in ALTERNATES.get(lname, ()):
-            if alt[4] in self.loaded:
-                return alt
-        return None
+        return available_command(lname, self.loaded, assume_loaded=self.fragment)
 
     def error(self, d, message, code="CG001", severity="error"):
         self.errors.append(ConfigError(code, message, d.file, d.line, d.column, phase="walk",

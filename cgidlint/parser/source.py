@@ -189,11 +189,3 @@ def parse_bytes(data, path="<string>"):
                            continued=line_no > first, too_long=len(joined.rstrip(b"\n")) > MAX_LINE_LEN))
     return SourceFile(path, data, lines)
 
-
-def first_error_line(source):
-    # type: (SourceFile) -> Optional[LogicalLine]
-    """The first line httpd cannot read at all (too long), if any."""
-    for l in source.lines:
-        if l.too_long:
-            return l
-    return None

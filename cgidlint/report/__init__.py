@@ -23,10 +23,11 @@ def to_json(findings, project):
 
 
 def context_dict(project):
-    from cgidlint.paths.server import build_views
-    from cgidlint.rules.context import CgidSocket
-    views = build_views(project)
-    cgid = CgidSocket(project)
+    ctx = project.lint_context
+    if ctx is None:
+        from cgidlint.rules.context import LintContext
+        ctx = LintContext(project)
+    views, cgid = ctx.views, ctx.cgid
     return {"main_config": project.main_host_path, "server_root": project.config.server_root,
             "read_root": project.fs.read_root, "build": project.build, "build_reason": project.build_reason,
             "chroot_mode": views.mode, "jail": views.jail_host, "mpm": cgid.mpm,

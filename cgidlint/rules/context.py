@@ -92,8 +92,9 @@ class CgidSocket(object):
         while top.parent is not None:
             top = top.parent
         for d in top.walk():
+            # a negated test keeps its "!" in the first word, so it never matches
             if d.kind == CONDITIONAL and d.lname == "<ifmodule" and d.condition_true and d.words and \
-                    d.words[0].lstrip(b"!") in (b"cgid_module", b"mod_cgid.c") and not d.args.startswith(b"!"):
+                    d.words[0] in (b"cgid_module", b"mod_cgid.c"):
                 yield d
 
 
