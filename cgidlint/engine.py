@@ -29,7 +29,7 @@ class UsageError(Exception):
 
 class Options(object):
     def __init__(self, root=None, defines=(), httpd=None, runtime_dir=None, server_root=None,
-                 shared_dirs=(), build=None, env=None, pre_directives=()):
+                 shared_dirs=(), build=None, env=None, pre_directives=(), stdin_data=None, stdin_filename=None):
         self.root = root                    # explicit external-chroot jail (--root)
         self.defines = list(defines)        # -D NAME
         self.httpd = httpd                  # --httpd BINARY
@@ -39,6 +39,10 @@ class Options(object):
         self.build = build                  # --build KEY
         self.env = env                      # environment for ${VAR}; default os.environ
         self.pre_directives = list(pre_directives)
+        # PATH "-": the main config's bytes, read as if they were the file
+        # stdin_filename (default <stdin> in the working directory).
+        self.stdin_data = stdin_data        # type: Optional[bytes]
+        self.stdin_filename = stdin_filename
 
 
 class Project(object):
@@ -132,11 +136,13 @@ def _httpd_info(binary):
     return parse_httpd_V(out)
 
 
-def load(path, options=None):
-    # type: (str, Optional[Options]) -> Project
-    options = options or Options()
-    main = find_main_config(path)
-    main_real = os.path.realpath(main)
+def stdin_main_path(options):
+    """Where a config read from stdin is taken to live: its Includes and
+    ServerRoot are worked out from there."""
+    return os.path.abspath(options.stdin_filename or "<stdin>")
+
+
+def _read_head(main, main_real):
     try:
         st = os.stat(main_real)
     except OSError as e:
@@ -146,9 +152,23 @@ def load(path, options=None):
         raise UsageError("%s: not a regular file" % main)
     try:
         with open(main_real, "rb") as f:
-            head = f.read(1 << 20)
+            return f.read(1 << 20)
     except (IOError, OSError) as e:
         raise UsageError("%s: %s" % (main, e.strerror or e))
+
+
+def load(path, options=None):
+    # type: (str, Optional[Options]) -> Project
+    options = options or Options()
+    from_stdin = path == "-" and options.stdin_data is not None
+    if from_stdin:
+        main = stdin_main_path(options)
+        main_real = os.path.realpath(main)
+        head = options.stdin_data
+    else:
+        main = find_main_config(path)
+        main_real = os.path.realpath(main)
+        head = _read_head(main, main_real)
 
     scanned_root = _scan_server_root(head)
     build, build_reason = guess_build(scanned_root, main_real, _layout_files(main_real))
@@ -231,6 +251,8 @@ def load(path, options=None):
     builder = Builder(fs, defines=options.defines, env=env, build=build, server_root=server_root,
                       pre_directives=[os.fsencode(p) for p in options.pre_directives])
     builder.live = live
+    if from_stdin:
+        fs.provide(main_view, options.stdin_data)
     config = builder.read_main(main_view)
     project = Project(config, fs, options, build, build_reason, runtime_base, runtime_source, root_inferred,
                       main_real)

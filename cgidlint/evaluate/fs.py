@@ -23,6 +23,12 @@ class ConfigFS(object):
         self.read_root = os.path.abspath(read_root) if read_root else "/"
         self._hosted = self.read_root == "/"
         self.mounts = []  # (server-view prefix, directory on this machine)
+        self.provided = {}  # host path -> bytes read from elsewhere (stdin), in place of the file
+
+    def provide(self, path, data):
+        """Serve ``data`` as the contents of the server-view ``path`` (a
+        config piped on stdin is read as if it were that file)."""
+        self.provided[self.host_path(path)] = data
 
     def mount(self, view_prefix, host_dir):
         """Read ``view_prefix`` from ``host_dir``: a config tree copied away
@@ -71,6 +77,8 @@ class ConfigFS(object):
         """The bytes of a config file, with httpd's checks (``ap_pcfg_openfile``):
         regular files and /dev/null only, so a FIFO or a device never blocks us."""
         hp = self.host_path(path)
+        if hp in self.provided:
+            return self.provided[hp]
         try:
             st = os.stat(hp)
         except OSError as e:
