@@ -13,6 +13,7 @@ import click
 from cgidlint import __version__
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+SETTINGS_KEY = "cgidlint.settings"
 
 
 class DefaultLintGroup(click.Group):
@@ -29,6 +30,34 @@ class DefaultLintGroup(click.Group):
 def _fail(message):
     click.echo("cgidlint: error: %s" % message, err=True)
     sys.exit(EXIT_ERROR)
+
+
+def _settings_callback(ctx, param, value):
+    """Load the configuration file once both --config and --isolated are
+    known; eager, so its values become the defaults of the other options
+    (which the command line then overrides)."""
+    seen = ctx.meta.setdefault("cgidlint.settings_args", {})
+    seen[param.name] = value
+    if len(seen) < 2:
+        return value
+    from cgidlint.settings import SettingsError, discover
+    try:
+        settings = discover(seen["config_file"], seen["isolated"])
+    except SettingsError as e:
+        _fail(str(e))
+    ctx.meta[SETTINGS_KEY] = settings
+    defaults = dict(ctx.default_map or {})
+    defaults.update(settings.defaults_for({p.name for p in ctx.command.params}))
+    ctx.default_map = defaults
+    return value
+
+
+def current_settings():
+    """The settings of the running command (none outside a command)."""
+    from cgidlint.settings import Settings
+    ctx = click.get_current_context(silent=True)
+    settings = ctx.meta.get(SETTINGS_KEY) if ctx is not None else None
+    return settings if settings is not None else Settings()
 
 
 def engine_options(f):
@@ -51,6 +80,12 @@ def engine_options(f):
                      help="A host directory bind-mounted into the jail at the same path (for config-only checks)."),
         click.option("--select", default=None, metavar="CODES", help="Comma-separated rule codes or prefixes to run."),
         click.option("--ignore", default=None, metavar="CODES", help="Comma-separated rule codes or prefixes to skip."),
+        click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+                     is_eager=True, expose_value=False, callback=_settings_callback,
+                     help="Read settings from FILE (.cgidlint.toml, or pyproject.toml's [tool.cgidlint]) "
+                          "instead of the one found upward from the working directory."),
+        click.option("--isolated", is_flag=True, is_eager=True, expose_value=False, callback=_settings_callback,
+                     help="Ignore all configuration files."),
     ]
     for o in reversed(opts):
         f = o(f)
@@ -71,7 +106,7 @@ def run_lint(path, options, select, ignore):
     from cgidlint.engine import UsageError
     from cgidlint.lint import lint_path
     try:
-        return lint_path(path, options, _codes(select), _codes(ignore))
+        project, findings = lint_path(path, options, _codes(select), _codes(ignore))
     except UsageError as e:
         _fail(str(e))
     except Exception as e:  # a bug must not turn into a traceback for users
@@ -79,6 +114,9 @@ def run_lint(path, options, select, ignore):
             raise
         _fail("internal error while reading %s: %s: %s (set CGIDLINT_DEBUG=1 for details)"
               % (path, type(e).__name__, e))
+    # per-path-ignores from the configuration file act like --ignore for
+    # the files they name.
+    return project, current_settings().filter(findings)
 
 
 @click.group(cls=DefaultLintGroup, context_settings={"help_option_names": ["-h", "--help"]})
