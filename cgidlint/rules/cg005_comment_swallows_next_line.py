@@ -24,16 +24,16 @@ class CommentSwallowsRule(Rule):
     Nothing.  Line numbers in httpd's messages still count physical lines.
 
     ## Example
-    ```apache
+    A file in Shift_JIS, where `表` is the bytes `\\x95\\x5c`:
+    ```apache encoding=shift_jis
     # 設定 表
-    ScriptSock cgisock
+    ServerAdmin admin@example.com
     ```
-    (`表` is `\\x95\\x5c` in Shift_JIS)
 
-    Use instead:
-    ```apache
+    Use instead (any character after `表`, here `。`):
+    ```apache encoding=shift_jis
     # 設定 表。
-    ScriptSock cgisock
+    ServerAdmin admin@example.com
     ```
 
     ## Fix

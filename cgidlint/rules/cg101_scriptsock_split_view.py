@@ -103,17 +103,43 @@ class ScriptSockSplitViewRule(Rule):
     `AH02833: ScriptSock ... does not exist` once the server has run 60 s.
 
     ## Example
+    The jail is not on this machine, so cgidlint judges from the config and
+    what you declare: `/run/httpd` is bind-mounted into the jail at the same
+    path, `/var/run/cgid` is not (on the host and in the jail it is two
+    different directories).
+    ```console
+    $ cgidlint --shared-dir /run/httpd /etc/httpd
+    ```
     ```apache
+    ServerRoot /etc/httpd
+    LoadModule mpm_event_module modules/mod_mpm_event.so
+    LoadModule unixd_module modules/mod_unixd.so
+    LoadModule alias_module modules/mod_alias.so
+    LoadModule cgid_module modules/mod_cgid.so
+    User daemon
+    Group daemon
     ChrootDir /var/chroot
     ScriptSock /var/run/cgid/cgisock
+    ScriptAlias /cgi-bin/ /var/www/cgi-bin/
     ```
-    (host `/var/run/cgid` and `/var/chroot/var/run/cgid` are two directories)
 
-    Use instead (when the runtime directory is bind-mounted into the jail):
+    Use instead (the socket in the shared directory):
     ```apache
+    ServerRoot /etc/httpd
+    LoadModule mpm_event_module modules/mod_mpm_event.so
+    LoadModule unixd_module modules/mod_unixd.so
+    LoadModule alias_module modules/mod_alias.so
+    LoadModule cgid_module modules/mod_cgid.so
+    User daemon
+    Group daemon
     ChrootDir /var/chroot
-    ScriptSock cgisock
+    ScriptSock /run/httpd/cgisock
+    ScriptAlias /cgi-bin/ /var/www/cgi-bin/
     ```
+    `ScriptSock cgisock` is the same fix when the runtime directory is the
+    shared one; on its own it fixes nothing.  With the jail on this machine,
+    cgidlint checks the directories themselves (same device and inode)
+    instead of trusting `--shared-dir`.
 
     ## Fix
     Chosen from what holds on this host, in order: `ScriptSock cgisock` when

@@ -22,13 +22,32 @@ class ScriptSockDirMissingRule(Rule):
     `AH01238: cgid daemon failed to initialize`.
 
     ## Example
-    ```apache
-    ScriptSock /var/run/cgid/cgisock
+    The jail has `/var/run/cgid`, the host has none:
+    ```sh
+    mkdir -p /var/chroot/var/run/cgid /var/run
     ```
-    (no `/var/run/cgid` where the daemon runs)
+    ```apache
+    ServerRoot /etc/httpd
+    LoadModule mpm_event_module modules/mod_mpm_event.so
+    LoadModule unixd_module modules/mod_unixd.so
+    LoadModule alias_module modules/mod_alias.so
+    LoadModule cgid_module modules/mod_cgid.so
+    User daemon
+    Group daemon
+    ChrootDir /var/chroot
+    ScriptSock /var/run/cgid/cgisock
+    ScriptAlias /cgi-bin/ /var/www/cgi-bin/
+    ```
 
-    Use instead: create the directory (root-owned, not writable by others),
-    or point `ScriptSock` at one that exists and is shared (see CG101).
+    Use instead (the same config; create the host directory as a link into
+    the jail, so both views reach one directory):
+    ```sh
+    ln -s /var/chroot/var/run/cgid /var/run/cgid
+    ```
+    Creating a plain `/var/run/cgid` on the host would only trade this for
+    CG101 (two directories); a bind mount of a host directory onto the
+    jail's works as well.  Under an external chroot (`--root`), create the
+    directory inside the jail.
 
     ## Fix
     The `mkdir` command; never applied automatically.

@@ -21,9 +21,32 @@ class ScriptSockUnreachableRule(Rule):
     `(13)Permission denied: ... AH01257: unable to connect to cgi daemon after multiple tries`
 
     ## Example
-    `/var/chroot/var/run` is mode 0700 root while `User www-data`.
+    The socket directory is shared (the host's `/var/run/cgid` links into
+    the jail), but `User daemon` cannot search the jail's `/var/run`:
+    ```sh
+    mkdir -p /var/chroot/var/run/cgid /var/run
+    ln -s /var/chroot/var/run/cgid /var/run/cgid
+    chmod 0700 /var/chroot/var/run
+    ```
+    ```apache
+    ServerRoot /etc/httpd
+    LoadModule mpm_event_module modules/mod_mpm_event.so
+    LoadModule unixd_module modules/mod_unixd.so
+    LoadModule alias_module modules/mod_alias.so
+    LoadModule cgid_module modules/mod_cgid.so
+    User daemon
+    Group daemon
+    ChrootDir /var/chroot
+    ScriptSock /var/run/cgid/cgisock
+    ScriptAlias /cgi-bin/ /var/www/cgi-bin/
+    ```
 
-    Use instead: `chmod o+x` (or group search for `Group`) on that directory.
+    Use instead (the same config; let the worker user search the directory):
+    ```sh
+    chmod o+x /var/chroot/var/run
+    ```
+    Group search (`chmod g+x`) is enough when the directory's group is
+    `Group`.
 
     ## Fix
     The `chmod` command; never applied automatically.

@@ -24,11 +24,44 @@ class ScriptSockTooLongRule(Rule):
     `AH01254: The length of the ScriptSock path exceeds maximum, truncating to ...`
 
     ## Example
-    ```apache
-    ScriptSock /srv/hosting/customers/example-customer-with-a-long-name/run/httpd/sockets/cgid/cgisock
+    A 101-byte socket path (109 with `.<pid>`), in a directory that is shared
+    with the jail (the host's `/srv/hosting` links into it):
+    ```sh
+    mkdir -p /srv /var/chroot/srv/hosting/customers/example-customer-with-a-rather-long-name/run/httpd/sockets/cgid-daemon
+    ln -s /var/chroot/srv/hosting /srv/hosting
     ```
+    ```apache
+    ServerRoot /etc/httpd
+    LoadModule mpm_event_module modules/mod_mpm_event.so
+    LoadModule unixd_module modules/mod_unixd.so
+    LoadModule alias_module modules/mod_alias.so
+    LoadModule cgid_module modules/mod_cgid.so
+    User daemon
+    Group daemon
+    ChrootDir /var/chroot
+    ScriptSock /srv/hosting/customers/example-customer-with-a-rather-long-name/run/httpd/sockets/cgid-daemon/cgisock
+    ScriptAlias /cgi-bin/ /var/www/cgi-bin/
+    ```
+    The cut only shortens `.<pid>`, so this is a warning; it is an error
+    when the cut path's directory is missing or not shared with the jail.
 
-    Use instead: a short path, e.g. `ScriptSock cgisock` in a shared runtime directory.
+    Use instead (a short path, also shared with the jail):
+    ```sh
+    mkdir -p /var/chroot/run/httpd /run
+    ln -s /var/chroot/run/httpd /run/httpd
+    ```
+    ```apache
+    ServerRoot /etc/httpd
+    LoadModule mpm_event_module modules/mod_mpm_event.so
+    LoadModule unixd_module modules/mod_unixd.so
+    LoadModule alias_module modules/mod_alias.so
+    LoadModule cgid_module modules/mod_cgid.so
+    User daemon
+    Group daemon
+    ChrootDir /var/chroot
+    ScriptSock /run/httpd/cgisock
+    ScriptAlias /cgi-bin/ /var/www/cgi-bin/
+    ```
 
     ## Fix
     None automatic.

@@ -20,9 +20,31 @@ class ScriptSockDirUnsafeRule(Rule):
     Nothing.
 
     ## Example
-    `ScriptSock /tmp/cgisock` (world-writable `/tmp`).
+    A shared socket directory (the host's `/var/run/cgid` links into the
+    jail) that every user can write, like `ScriptSock /tmp/cgisock` would be:
+    ```sh
+    mkdir -p -m 0777 /var/chroot/var/run/cgid
+    mkdir -p /var/run
+    ln -s /var/chroot/var/run/cgid /var/run/cgid
+    ```
+    ```apache
+    ServerRoot /etc/httpd
+    LoadModule mpm_event_module modules/mod_mpm_event.so
+    LoadModule unixd_module modules/mod_unixd.so
+    LoadModule alias_module modules/mod_alias.so
+    LoadModule cgid_module modules/mod_cgid.so
+    User daemon
+    Group daemon
+    ChrootDir /var/chroot
+    ScriptSock /var/run/cgid/cgisock
+    ScriptAlias /cgi-bin/ /var/www/cgi-bin/
+    ```
 
-    Use instead: a root-owned 0755 directory such as the runtime directory.
+    Use instead (the same config, the directory root-owned and 0755):
+    ```sh
+    chown root:root /var/chroot/var/run/cgid
+    chmod 0755 /var/chroot/var/run/cgid
+    ```
 
     ## Fix
     The `chown`/`chmod` commands; never applied automatically.
