@@ -12,7 +12,11 @@ class Rule(object):
     The class docstring is the rule's documentation, with the headings
     ``## What it does``, ``## Why is this bad?``, ``## httpd says``,
     ``## Example``, ``Use instead:`` and ``## Fix`` (shown by
-    ``cgidlint explain`` and rendered to docs/rules/).
+    ``cgidlint explain`` and rendered to docs/rules/).  The examples are run
+    by tests/test_rule_docs.py: an ```` ```apache ```` block is a whole
+    /etc/httpd/conf/httpd.conf, ```` ```sh ```` blocks build its filesystem,
+    a ```` ```console ```` block gives the ``cgidlint`` command (see
+    tools/gen_rule_docs.py).
     """
 
     code = ""
