@@ -14,6 +14,7 @@ from cgidlint import __version__
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 SETTINGS_KEY = "cgidlint.settings"
+STDIN_FILENAME_KEY = "cgidlint.stdin_filename"
 
 
 class DefaultLintGroup(click.Group):
@@ -52,6 +53,21 @@ def _settings_callback(ctx, param, value):
     return value
 
 
+def _stdin_filename_callback(ctx, param, value):
+    ctx.meta[STDIN_FILENAME_KEY] = value
+    return value
+
+
+def read_stdin_config(path, options):
+    """PATH ``-``: the config's bytes come from stdin (read once, so a second
+    lint of the same options sees the same bytes)."""
+    if path != "-" or options.stdin_data is not None:
+        return
+    ctx = click.get_current_context(silent=True)
+    options.stdin_filename = ctx.meta.get(STDIN_FILENAME_KEY) if ctx is not None else None
+    options.stdin_data = click.get_binary_stream("stdin").read()
+
+
 def current_settings():
     """The settings of the running command (none outside a command)."""
     from cgidlint.settings import Settings
@@ -80,6 +96,10 @@ def engine_options(f):
                      help="A host directory bind-mounted into the jail at the same path (for config-only checks)."),
         click.option("--select", default=None, metavar="CODES", help="Comma-separated rule codes or prefixes to run."),
         click.option("--ignore", default=None, metavar="CODES", help="Comma-separated rule codes or prefixes to skip."),
+        click.option("--stdin-filename", metavar="NAME", expose_value=False, callback=_stdin_filename_callback,
+                     help="With PATH -, the name of the config read from stdin: reports use it, and its Includes "
+                          "and ServerRoot are worked out as if the file were there (default: <stdin> in the "
+                          "working directory)."),
         click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None, metavar="FILE",
                      is_eager=True, expose_value=False, callback=_settings_callback,
                      help="Read settings from FILE (.cgidlint.toml, or pyproject.toml's [tool.cgidlint]) "
@@ -105,6 +125,7 @@ def _codes(s):
 def run_lint(path, options, select, ignore):
     from cgidlint.engine import UsageError
     from cgidlint.lint import lint_path
+    read_stdin_config(path, options)
     try:
         project, findings = lint_path(path, options, _codes(select), _codes(ignore))
     except UsageError as e:
@@ -132,21 +153,79 @@ def main():
 @main.command()
 @click.argument("path", type=click.Path())
 @engine_options
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "github"]), default=None,
+              help="Report format (default: github when GITHUB_ACTIONS=true, else text).")
+@click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True,
+              help="Colour the text report; auto: only on a terminal, honouring NO_COLOR and FORCE_COLOR.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+              help="Write the report to FILE instead of stdout (e.g. a SARIF file to upload).")
 @click.option("--fail-on", type=click.Choice(["error", "warning", "info", "never"]), default="error",
               show_default=True, help="Exit 1 when a finding at or above this severity is reported.")
+@click.option("--baseline", "baseline_file", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+              help="Report only findings not recorded in FILE (see --write-baseline).")
+@click.option("--write-baseline", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+              help="Record the current findings in FILE (matched later by rule, file and directive text, not by "
+                   "line number) and exit 0.")
 def lint(path, root, defines, pre_directives, httpd, runtime_dir, server_root, build, shared_dirs, select, ignore,
-         fmt, fail_on):
-    """Lint the configuration at PATH."""
+         fmt, color, output, fail_on, baseline_file, write_baseline):
+    """Lint the configuration at PATH (- reads one config file from stdin)."""
     from cgidlint import report
+    known = read_baseline(baseline_file, write_baseline)
     options = make_options(root, defines, pre_directives, httpd, runtime_dir, server_root, build, shared_dirs)
     project, findings = run_lint(path, options, select, ignore)
-    if fmt == "json":
-        click.echo(report.to_json(findings, project))
+    report.name_stdin(findings, project)
+    if write_baseline:
+        record_baseline(write_baseline, findings, project)
+    hidden = 0
+    if known is not None:
+        from cgidlint.baseline import new_findings
+        findings, hidden = new_findings(findings, project, baseline_file, known)
+    fmt = fmt or report.default_format(os.environ)
+    colored = report.use_color(color, os.environ, output is None and sys.stdout.isatty())
+    text = report.render(fmt, findings, project, color=colored)
+    if hidden:
+        note = "%d finding(s) hidden by the baseline %s" % (hidden, baseline_file)
+        if fmt == "text":
+            text += "\n" + note
+        else:
+            click.echo("cgidlint: %s" % note, err=True)
+    if output is None:
+        click.echo(text, color=colored)
     else:
-        color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-        click.echo(report.to_text(findings, project, color=color))
+        write_report(output, text)
     sys.exit(EXIT_FINDINGS if report.exceeds(findings, fail_on) else EXIT_CLEAN)
+
+
+def read_baseline(path, write_path):
+    """The recorded findings of --baseline FILE (None without it)."""
+    if path is None:
+        return None
+    if write_path is not None:
+        _fail("--baseline and --write-baseline cannot be combined (to refresh a baseline, write it again)")
+    from cgidlint.baseline import BaselineError, load
+    try:
+        return load(path)
+    except BaselineError as e:
+        _fail(str(e))
+
+
+def record_baseline(path, findings, project):
+    """--write-baseline FILE: record the findings and exit 0."""
+    from cgidlint.baseline import BaselineError, write
+    try:
+        n = write(path, findings, project)
+    except BaselineError as e:
+        _fail(str(e))
+    click.echo("cgidlint: recorded %d finding(s) in %s" % (n, path), err=True)
+    sys.exit(EXIT_CLEAN)
+
+
+def write_report(path, text):
+    try:
+        with open(path, "w", encoding="utf-8", errors="surrogateescape", newline="\n") as f:
+            f.write(text + "\n")
+    except OSError as e:
+        _fail("--output %s: %s" % (path, e.strerror or e))
 
 
 @main.command()

@@ -96,6 +96,10 @@ def fix_command(path, root, defines, pre_directives, httpd, runtime_dir, server_
 
     if backup is not None and (not backup or "/" in backup):
         _fail("--backup SUFFIX must be a non-empty file name suffix such as .orig")
+    if write and path == "-":
+        # The bytes came from stdin: writing them to --stdin-filename's path
+        # would overwrite a file cgidlint never read.
+        _fail("--write needs a file: a configuration read from stdin (PATH -) is only shown as a diff")
     options = make_options(root, defines, pre_directives, httpd, runtime_dir, server_root, build, shared_dirs)
     # All rules run (CG001 before and after must be compared whatever is
     # selected); --select/--ignore limit which findings are fixed and counted.

@@ -1,17 +1,20 @@
-"""Reporters: findings to text for people and JSON for programs."""
+"""Reporters: findings to text for people, and JSON, SARIF or GitHub
+workflow commands for programs.
+
+``render(fmt, ...)`` is the entry point; the formats live in
+:mod:`cgidlint.report.text`, :mod:`cgidlint.report.sarif` and
+:mod:`cgidlint.report.github` (imported when used).
+"""
 
 import json
+import os
 
 from cgidlint.findings import SEVERITY_RANK
+from cgidlint.report.common import name_stdin, report_base, summary  # noqa: F401 (re-exported)
+from cgidlint.report.text import to_text, use_color  # noqa: F401 (re-exported)
 
 JSON_VERSION = 1
-
-
-def summary(findings, project):
-    return {"errors": sum(1 for f in findings if f.severity == "error"),
-            "warnings": sum(1 for f in findings if f.severity == "warning"),
-            "info": sum(1 for f in findings if f.severity == "info"),
-            "files": len(project.config.files) if project is not None else 0}
+FORMATS = ("text", "json", "sarif", "github")
 
 
 def to_json(findings, project):
@@ -34,32 +37,26 @@ def context_dict(project):
             "cgid_loaded": cgid.loaded, "socket_path": cgid.path, "socket_path_source": cgid.describe()}
 
 
-def to_text(findings, project, color=False):
-    def paint(s, code):
-        return "\033[%sm%s\033[0m" % (code, s) if color else s
+def default_format(environ):
+    """``github`` inside GitHub Actions, else ``text``."""
+    return "github" if environ.get("GITHUB_ACTIONS") == "true" else "text"
 
-    colors = {"error": "31;1", "warning": "33;1", "info": "36"}
-    out = []
-    for f in findings:
-        loc = "%s:%s:%s" % (f.file, f.line, f.column)
-        out.append("%s: %s %s [%s] %s" % (paint(loc, "1"), paint(f.severity, colors.get(f.severity, "0")),
-                                        f.rule, f.name, f.message))
-        if f.predicts:
-            out.append("    predicts: %s" % f.predicts.replace("\n", "\n              "))
-        if f.fix is not None:
-            out.append("    fix: %s" % f.fix.description)
-            for e in f.fix.edits:
-                verb = "replace line %d with" % e.line if e.action == "replace" else "insert after line %d:" % e.line
-                out.append("      %s: %s %s" % (e.file, verb, e.replace_with))
-            for c in f.fix.commands:
-                out.append("      $ %s" % c)
-            if f.fix.relies_on:
-                out.append("      relies on: %s" % f.fix.relies_on)
-        if f.evidence == "config-only":
-            out.append("    evidence: config-only (not checked on the filesystem)")
-    s = summary(findings, project)
-    out.append("%d error(s), %d warning(s) in %d file(s)" % (s["errors"], s["warnings"], s["files"]))
-    return "\n".join(out)
+
+def render(fmt, findings, project, color=False, environ=None):
+    # type: (str, list, object, bool, object) -> str
+    """The report in format ``fmt`` (one of FORMATS)."""
+    if fmt == "text":
+        return to_text(findings, project, color=color)
+    if fmt == "json":
+        return to_json(findings, project)
+    base = report_base(os.environ if environ is None else environ)
+    if fmt == "sarif":
+        from cgidlint.report.sarif import to_sarif
+        return to_sarif(findings, project, base)
+    if fmt == "github":
+        from cgidlint.report.github import to_github
+        return to_github(findings, project, base)
+    raise ValueError("unknown report format %r (one of %s)" % (fmt, ", ".join(FORMATS)))
 
 
 def exceeds(findings, fail_on):
