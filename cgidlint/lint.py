@@ -6,6 +6,7 @@ from cgidlint.engine import Options, Project, load
 from cgidlint.findings import Finding
 from cgidlint.rules import registry
 from cgidlint.rules.context import LintContext
+from cgidlint.suppress import apply_suppressions, split_rules
 
 _CGID_RULES = ("CG101", "CG102", "CG103", "CG104", "CG105")
 
@@ -28,12 +29,18 @@ def run_rules(project, select=None, ignore=None, shared_dirs=()):
     project.lint_context = ctx
     findings = []
     fatal = bool(project.config.errors)
-    for rule in selected_rules(select, ignore):
+    checks, meta = split_rules(selected_rules(select, ignore))
+    ran = set()
+    for rule in checks:
         # After a read error the configuration is partial: httpd would not
         # start, so runtime predictions about it would be guesses.
         if fatal and rule.code in _CGID_RULES:
             continue
+        ran.add(rule.code)
         findings.extend(rule.check(ctx))
+    # Second phase: # cgidlint: comments silence findings (lint and fix
+    # alike) and are themselves reported by the selected CG9xx rules.
+    findings = apply_suppressions(ctx, findings, ran, meta)
     findings.sort(key=Finding.sort_key)
     return findings
 

@@ -18,6 +18,9 @@ _MODULES = (
     "cg103_scriptsock_unreachable",
     "cg104_scriptsock_too_long",
     "cg105_scriptsock_dir_unsafe",
+    "cg901_suppression_without_reason",
+    "cg902_unused_suppression",
+    "cg903_invalid_suppression",
 )
 
 _registry = None
