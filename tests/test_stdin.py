@@ -98,9 +98,11 @@ def test_without_server_root_the_tree_is_where_the_filename_says(tmp_path):
 
 
 def test_stdin_overrides_the_file_on_disk(tmp_path):
-    """An editor's unsaved buffer: the piped bytes are linted, not the file."""
+    """An editor's unsaved buffer: the piped bytes are linted, not the file,
+    and neither run's result is reused for the other (no cache mixes them)."""
     conf = tmp_path / "httpd.conf"
     conf.write_bytes(b"ServerRoot %s\n" % str(tmp_path).encode())
+    assert invoke([str(conf)], None).exit_code == 0
     r = invoke(["-", "--stdin-filename", str(conf), "--format", "json"],
                b"ServerRoot %s\n<Directory /x>\n" % str(tmp_path).encode())
     assert [(f["rule"], f["file"]) for f in as_json(r)] == [("CG001", str(conf))]
