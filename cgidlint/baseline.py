@@ -50,9 +50,10 @@ def _directive_text(sources, finding):
 def _relative(file, directory):
     if not file:
         return ""
-    if not os.path.isabs(file):
-        return file
-    return os.path.relpath(file, directory).replace(os.sep, "/")
+    if file.startswith("<"):
+        return file  # <stdin>: no place on disk
+    # a relative name (--stdin-filename) is relative to the working directory
+    return os.path.relpath(os.path.join(os.getcwd(), file), directory).replace(os.sep, "/")
 
 
 def entries(findings, project, directory):

@@ -151,6 +151,17 @@ def test_baseline_outside_the_tree_uses_relative_paths(tmp_path):
     assert reported(cli(conf, "--baseline", bl)) == []
 
 
+def test_stdin_with_its_file_name_matches_the_file(tmp_path, monkeypatch):
+    conf = write_conf(tmp_path, cg004(b"a"))
+    monkeypatch.chdir(str(tmp_path))
+    bl = os.path.join("ci", "b.json")
+    os.makedirs("ci")
+    write_baseline(conf, bl)
+    r = CliRunner().invoke(main, ["-", "--stdin-filename", "conf/httpd.conf", "--baseline", bl],
+                           input=open(conf, "rb").read())
+    assert r.exit_code == 0 and "1 finding(s) hidden" in r.stdout
+
+
 def test_cg101_of_a_jail_is_baselined(tmp_path):
     conf, _ = jails.build("A", tmp_path)
     bl = str(tmp_path / "b.json")
