@@ -38,6 +38,7 @@ KEYS = {
     "httpd": ("httpd", "path"),
     "defines": ("defines", "strs"),
     "shared-dirs": ("shared_dirs", "strs"),
+    "baseline": ("baseline_file", "path"),
     "per-path-ignores": (None, "table"),
 }
 

@@ -280,3 +280,21 @@ def test_single_star_stays_in_one_directory_double_star_crosses(parts):
     assert PathPattern(parts[0] + "/**/" + parts[-1]).matches(path)
     # a/*/z matches a/b/z and what is below it, never a/b/c/z unless c is z
     assert one_level.matches(path) == (parts[2] == parts[-1])
+
+
+def test_baseline_from_the_file_is_relative_to_it_and_can_be_rewritten(host):
+    root, conf = host
+    (root / ".cgidlint.toml").write_text('baseline = "ci/cgidlint-baseline.json"\n')
+    (root / "ci").mkdir()
+    sub = root / "etc"
+    r = lint([str(conf)], sub)
+    assert r.exit_code == 2 and "cgidlint-baseline.json" in r.stderr      # named but missing
+    # --write-baseline with the configured path refreshes it
+    r = lint([str(conf), "--write-baseline", str(root / "ci" / "cgidlint-baseline.json")], sub)
+    assert r.exit_code == 0, r.stderr
+    r, findings = lint_json([str(conf)], sub)
+    assert r.exit_code == 0 and findings == []
+    # another --write-baseline target still conflicts with a --baseline given on the command line
+    shutil.copy(str(root / "ci" / "cgidlint-baseline.json"), str(root / "copy.json"))
+    r = lint([str(conf), "--baseline", str(root / "copy.json"), "--write-baseline", str(root / "other.json")], sub)
+    assert r.exit_code == 2
