@@ -182,7 +182,7 @@ def lint(path, root, defines, pre_directives, httpd, runtime_dir, server_root, b
         findings, hidden = new_findings(findings, project, baseline_file, known)
     fmt = fmt or report.default_format(os.environ)
     colored = report.use_color(color, os.environ, output is None and sys.stdout.isatty())
-    text = report.render(fmt, findings, project, color=colored)
+    text = report.render(fmt, findings, project, color=colored, baselined=hidden)
     if hidden:
         note = "%d finding(s) hidden by the baseline %s" % (hidden, baseline_file)
         if fmt == "text":
@@ -233,12 +233,23 @@ def write_report(path, text):
 @main.command()
 @click.argument("code")
 def explain(code):
-    """Print the documentation of rule CODE (e.g. CG101)."""
-    from cgidlint.rules import get
+    """Print the documentation of rule CODE (e.g. CG101), or what the httpd
+    error-log line with ID CODE means and which rules predict it (e.g.
+    AH01257, 01257, libgcc_s)."""
+    from cgidlint import logcodes
+    from cgidlint.rules import get, registry
     rule = get(code)
-    if rule is None:
-        _fail("unknown rule %s (see: cgidlint rules)" % code)
-    click.echo("%s %s (%s)\n\n%s" % (rule.code, rule.name, rule.severity, rule.doc()))
+    if rule is not None:
+        ids = logcodes.rule_log_ids_text(rule.code)
+        click.echo("%s %s (%s)\n\n%s%s" % (rule.code, rule.name, rule.severity, rule.doc(),
+                                            "\n\n" + ids if ids else ""))
+        return
+    entry = logcodes.lookup(code)
+    planned = logcodes.catalogue_text(code)
+    if entry is None and planned is None:
+        _fail("unknown rule or log ID %s. Rules: %s (cgidlint rules). Log IDs: %s"
+              % (code, ", ".join(registry()), ", ".join(logcodes.known_ids())))
+    click.echo(logcodes.explain_text(entry, registry()) if entry is not None else planned)
 
 
 @main.command("rules")

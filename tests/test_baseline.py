@@ -194,6 +194,7 @@ def test_json_report_lists_only_new_findings(tmp_path):
     r = cli(conf, "--baseline", bl, "--format", "json")
     doc = json.loads(r.stdout)
     assert [f["line"] for f in doc["findings"]] == [4] and doc["summary"]["warnings"] == 1
+    assert doc["summary"]["baselined"] == 1
     assert "1 finding(s) hidden by the baseline" in r.stderr
 
 

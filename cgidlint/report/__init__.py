@@ -17,9 +17,9 @@ JSON_VERSION = 1
 FORMATS = ("text", "json", "sarif", "github")
 
 
-def to_json(findings, project):
+def to_json(findings, project, baselined=0):
     doc = {"version": JSON_VERSION, "findings": [f.to_dict() for f in findings],
-           "summary": summary(findings, project)}
+           "summary": summary(findings, project, baselined)}
     if project is not None:
         doc["context"] = context_dict(project)
     return json.dumps(doc, indent=2, ensure_ascii=False)
@@ -42,13 +42,14 @@ def default_format(environ):
     return "github" if environ.get("GITHUB_ACTIONS") == "true" else "text"
 
 
-def render(fmt, findings, project, color=False, environ=None):
-    # type: (str, list, object, bool, object) -> str
-    """The report in format ``fmt`` (one of FORMATS)."""
+def render(fmt, findings, project, color=False, environ=None, baselined=0):
+    # type: (str, list, object, bool, object, int) -> str
+    """The report in format ``fmt`` (one of FORMATS); ``baselined`` counts
+    the findings a baseline hid."""
     if fmt == "text":
         return to_text(findings, project, color=color)
     if fmt == "json":
-        return to_json(findings, project)
+        return to_json(findings, project, baselined)
     base = report_base(os.environ if environ is None else environ)
     if fmt == "sarif":
         from cgidlint.report.sarif import to_sarif

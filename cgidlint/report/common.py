@@ -7,11 +7,12 @@ import os
 STDIN_NAME = "<stdin>"
 
 
-def summary(findings, project):
+def summary(findings, project, baselined=0):
     return {"errors": sum(1 for f in findings if f.severity == "error"),
             "warnings": sum(1 for f in findings if f.severity == "warning"),
             "info": sum(1 for f in findings if f.severity == "info"),
-            "files": len(project.config.files) if project is not None else 0}
+            "files": len(project.config.files) if project is not None else 0,
+            "baselined": baselined}
 
 
 def stdin_name(options):
