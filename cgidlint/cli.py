@@ -252,6 +252,42 @@ def explain(code):
     click.echo(logcodes.explain_text(entry, registry()) if entry is not None else planned)
 
 
+@main.command()
+@click.argument("error_log", metavar="ERROR_LOG", type=click.Path(allow_dash=True))
+@click.argument("config_path", metavar="[CONFIG]", required=False, type=click.Path())
+@engine_options
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--since-last-start", is_flag=True,
+              help="Only the lines of the server's last run (from its last logged stop or restart on).")
+def diagnose(error_log, config_path, root, defines, pre_directives, httpd, runtime_dir, server_root, build,
+             shared_dirs, select, ignore, fmt, since_last_start):
+    """Explain the chroot and mod_cgid failures in an httpd error log.
+
+    ERROR_LOG is read line by line (- for stdin).  With CONFIG, the
+    configuration is linted too and each failure points at the directive
+    responsible.  Exit 0: no known failure in the log; 1: at least one;
+    2: unreadable log or configuration.
+    """
+    import json
+    from cgidlint import diagnose as diagnosis
+    from cgidlint.rules import registry
+    if error_log == "-" and config_path == "-":
+        _fail("the error log and CONFIG cannot both come from stdin")
+    try:
+        diag = diagnosis.read_log_path(error_log, since_last_start, stdin=click.get_binary_stream("stdin"))
+    except diagnosis.LogError as e:
+        _fail(str(e))
+    if config_path is not None:
+        options = make_options(root, defines, pre_directives, httpd, runtime_dir, server_root, build, shared_dirs)
+        project, findings = run_lint(config_path, options, select, ignore)
+        diagnosis.attach_config(diag, project, findings)
+    if fmt == "json":
+        click.echo(json.dumps(diagnosis.to_dict(diag, registry()), indent=2, ensure_ascii=False))
+    else:
+        click.echo(diagnosis.to_text(diag, registry()))
+    sys.exit(diagnosis.exit_code(diag))
+
+
 @main.command("rules")
 def list_rules():
     """List all rules."""
