@@ -246,14 +246,15 @@ def build_tree(example, root):
 
 
 def lint_example(example):
-    """The findings (JSON dicts) of ``cgidlint --format json [args] /etc/httpd`` on the example."""
+    """The findings (JSON dicts) of ``cgidlint --isolated --format json [args] /etc/httpd`` on the example."""
     from click.testing import CliRunner
 
     from cgidlint.cli import main
     root = tempfile.mkdtemp(prefix="cgidlint-doc-")
     try:
         target = build_tree(example, root)
-        result = CliRunner().invoke(main, ["lint", "--format", "json"] + example.args + [target])
+        # --isolated: a settings file around the working directory must not change the verdict.
+        result = CliRunner().invoke(main, ["lint", "--isolated", "--format", "json"] + example.args + [target])
         if result.exit_code not in (0, 1):
             raise ExampleError("cgidlint exited %s: %s" % (result.exit_code, result.output.strip()))
         return json.loads(result.output)["findings"]
@@ -336,7 +337,8 @@ def render_index(rules):
         "  directory that stands for `/` (so `/var/chroot` in the example is",
         "  `<scratch>/var/chroot`; cgidlint finds the tree from `ServerRoot`);",
         "- a `console` block shows the command, `cgidlint [OPTIONS] %s`" % LINT_TARGET,
-        "  (without one: `cgidlint %s`)." % LINT_TARGET,
+        "  (without one: `cgidlint %s`), run with `--isolated` so that no" % LINT_TARGET,
+        "  settings file changes the verdict.",
         "",
         "The passing example starts from the failing one: its `sh` commands run",
         "after the failing example's, and it keeps the failing config or command",
