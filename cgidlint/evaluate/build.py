@@ -19,7 +19,7 @@ from cgidlint.evaluate.model import (CONDITIONAL, INCLUDE, PLAIN, SECTION, Confi
 from cgidlint.evaluate.modules import available_command, builtin_modules, is_known_module, module_matches
 from cgidlint.httpd_data import flags
 from cgidlint.httpd_data.directives import DIRECTIVES
-from cgidlint.parser.source import LogicalLine, SourceFile, parse_bytes
+from cgidlint.parser.source import SourceFile, parse_bytes
 from cgidlint.parser.tokens import getword_conf, is_simple, resolve_env, split_words
 
 MAX_INCLUDE_DEPTH = 128  # AP_MAX_INCLUDE_DEPTH
@@ -100,25 +100,37 @@ def argc_error(name, args_how, help_text, args):
 
 class Reader(object):
     """Sequential access to a file's logical lines, shared by nested readers
-    (conditionals read their body from the same position, as httpd does)."""
+    (conditionals read their body from the same position, as httpd does).
+    Lines are handed out by index into ``source.texts``."""
 
-    __slots__ = ("source", "lines", "i")
+    __slots__ = ("source", "texts", "i", "stop")
 
     def __init__(self, source):
         self.source = source
-        self.lines = source.lines
+        self.texts = source.texts
         self.i = 0
+        # Reading stops, with httpd's error, at a line over the length limit.
+        self.stop = source.too_long_at if source.too_long_at is not None else len(self.texts)
 
     def next(self):
-        # type: () -> Optional[LogicalLine]
-        while self.i < len(self.lines):
-            l = self.lines[self.i]
-            self.i += 1
-            if l.too_long:
-                raise BuildError("Error reading %s at line %d: Line too long" % (self.source.path, l.line),
-                                 self.source, l.line, phase="read")
-            return l
-        return None
+        # type: () -> Optional[int]
+        i = self.i
+        if i >= self.stop:
+            self.check_end()
+            return None
+        self.i = i + 1
+        return i
+
+    def check_end(self):
+        """At ``stop``: EOF, or the line httpd cannot read."""
+        if self.i < len(self.texts):
+            line = self.source.line_number(self.i)
+            raise BuildError("Error reading %s at line %d: Line too long" % (self.source.path, line),
+                             self.source, line, phase="read")
+
+
+# What a directive name does when read (see Builder._describe).
+_PLAIN, _EXEC, _OPEN, _CLOSE = 0, 1, 2, 3
 
 
 class Builder(object):
@@ -140,7 +152,9 @@ class Builder(object):
         # False when the tree is a copy away from its real location: then a
         # runtime directory missing here says nothing about the server.
         self.live = True
-        self._names = {}  # name bytes -> (name, lname, table entry); reset when a module loads
+        self._names = {}  # name as written -> _describe(); cleared when a module loads
+        self._seq = 0     # active directives read so far
+        self.config._index = {}
 
     # -- lookups ---------------------------------------------------------
     def lookup_var(self, name):
@@ -194,91 +208,179 @@ class Builder(object):
 
     def build_file(self, src, parent):
         # type: (SourceFile, Directive) -> None
-        reader = Reader(src)
         stack = []  # open sections in this file
-        while True:
-            l = reader.next()
-            if l is None:
-                break
-            self.build_line(reader, l, parent, stack)
+        self.read_block(Reader(src), parent, stack)
         if stack:
             msg = "\n".join("%s:%d: %s> was not closed." % (src.path, d.line, d.name)
                             for d in reversed(stack))
             raise BuildError(msg, src, stack[0].line)
 
-    def build_line(self, reader, l, parent, stack):
-        # type: (Reader, LogicalLine, Directive, List[Directive]) -> None
-        text = l.text
-        if not text or text[:1] == b"#":
-            return
+    def read_block(self, reader, parent, stack, end_tag=None):
+        # type: (Reader, Directive, List[Directive], Optional[bytes]) -> Optional[int]
+        """Build lines until EOF, or (``end_tag``) until the first raw line
+        ``</end_tag`` seen while nothing opened inside is still open, whose
+        index is returned.
+
+        The loop handles plain directives and sections itself (nearly every
+        line of a large tree); anything else goes through ``build_line``.
+        """
         src = reader.source
-        if b"$" in text:
-            text, undefined = resolve_env(text, self.lookup_var)
-        else:
-            undefined = ()
-        first = text[0]
-        if first != 0x22 and first != 0x27:
-            # Unquoted name (the common case): runs to whitespace, only
-            # "\\" is an escape.
+        texts = reader.texts
+        names = self._names
+        index = self.config._index
+        stop = reader.stop
+        i = reader.i
+        while i < stop:
+            text = texts[i]
+            i += 1
+            if not text:
+                continue
+            first = text[0]
+            if first == 0x23:  # '#'
+                continue
+            if first == 0x3C and end_tag is not None and not stack and text[:2] == b"</" \
+                    and text[2:].lower() == end_tag:
+                reader.i = i
+                return i - 1
+            if first == 0x22 or first == 0x27 or b"${" in text:
+                reader.i = i
+                self.build_line(reader, i - 1, text, parent, stack)
+                i = reader.i
+                continue
             parts = text.split(None, 1)
-            name_b = parts[0]
-            if b"\\" in name_b:
-                name_b = name_b.replace(b"\\\\", b"\\")
-            args = parts[1] if len(parts) > 1 else b""
-        else:
-            name_b, _, pos, _ = getword_conf(text)
-            if not name_b:
-                return
-            args = text[pos:]
+            info = names.get(parts[0])
+            if info is None:
+                info = names[parts[0]] = self._describe(_unescape_name(parts[0]))
+            what = info[3]
+            if what == _CLOSE:
+                name = info[0]
+                if stack and name[-1:] == ">" and name[2:-1].lower() == stack[-1].name[1:].lower():
+                    stack.pop().close_index = i - 1
+                    continue
+            elif what != _EXEC:
+                cur = stack[-1] if stack else parent
+                args = parts[1] if len(parts) > 1 else b""
+                if info[4] and not args:
+                    args = b">"
+                seq = self._seq
+                self._seq = seq + 1
+                node = Directive(info[0], args, src, i - 1, cur, PLAIN if what == _PLAIN else SECTION, True,
+                                 info[2] is not None, info[1], seq)
+                cur.children.append(node)
+                same = index.get(info[1])
+                if same is None:
+                    index[info[1]] = [node]
+                else:
+                    same.append(node)
+                if what == _OPEN:
+                    stack.append(node)
+                continue
+            # Read-time directives (and a closing tag httpd rejects).
+            reader.i = i
+            self.build_line(reader, i - 1, text, parent, stack, parts, info)
+            i = reader.i
+        reader.i = i
+        reader.check_end()
+        return None
+
+    def _describe(self, name_b):
+        """(name, lname, table entry, what it does, takes "<...>" args) for an
+        unescaped directive name, with the loaded modules as they are now.
+        The name is the table's spelling when the directive is known."""
+        angle = False
         if name_b[1:2] != b"/":
             if name_b[-1:] == b">":
                 name_b = name_b[:-1]
-            if name_b[:1] == b"<" and not args:
-                args = b">"
-        cached = self._names.get(name_b)
-        if cached is None:
-            name = to_str(name_b)
-            lname = name.lower()
-            cached = self._names[name_b] = (name, lname, self.command(lname))
-        name, lname, entry = cached
+            angle = name_b[:1] == b"<"
+        name = to_str(name_b)
+        lname = name.lower()
+        entry = self.command(lname)
+        if entry is not None and entry[2] & flags.EXEC_ON_READ:
+            what = _EXEC
+        elif name_b[:1] == b"<":
+            what = _CLOSE if name_b[1:2] == b"/" else _OPEN
+        else:
+            what = _PLAIN
+        if entry is not None:
+            name = entry[0]  # canonical spelling
+        return name, lname, entry, what, angle
+
+    def _add(self, node, cur):
+        """Attach an active node read from the configuration."""
+        node.seq = self._seq
+        self._seq += 1
+        cur.children.append(node)
+        index = self.config._index
+        same = index.get(node.lname)
+        if same is None:
+            index[node.lname] = [node]
+        else:
+            same.append(node)
+
+    def build_line(self, reader, i, text, parent, stack, parts=None, info=None):
+        # type: (Reader, int, bytes, Directive, List[Directive], Optional[list], Optional[tuple]) -> None
+        """One logical line (not blank, not a comment): ``parts``/``info``
+        are the split line and its name's description when the caller has
+        them (unquoted name, no ``${}``)."""
+        src = reader.source
+        undefined = ()
+        if parts is None:
+            if b"${" in text:
+                # Comments are recognised before expansion (config.c), so an
+                # expansion may produce anything, even nothing.
+                text, undefined = resolve_env(text, self.lookup_var)
+                text = text.lstrip()
+                if not text:
+                    return
+            first = text[0]
+            if first != 0x22 and first != 0x27:
+                # Unquoted name: runs to whitespace, only "\\" is an escape.
+                parts = text.split(None, 1)
+                info = self._names.get(parts[0])
+                if info is None:
+                    info = self._names[parts[0]] = self._describe(_unescape_name(parts[0]))
+                args = parts[1] if len(parts) > 1 else b""
+            else:
+                name_b, _, pos, _ = getword_conf(text)
+                if not name_b:
+                    return
+                info = self._describe(name_b)
+                args = text[pos:]
+        else:
+            args = parts[1] if len(parts) > 1 else b""
+        name, lname, entry, what, angle = info
+        if angle and not args:
+            args = b">"
         cur = stack[-1] if stack else parent
         if undefined:
-            if not isinstance(undefined, list):
-                undefined = list(undefined)
             for u in undefined:
                 self.config.warnings.append(ConfigError(
-                    "CG003", "Config variable ${%s} is not defined" % to_str(u), src.path, l.line,
-                    l.column, severity="warning"))
-        if entry is not None and entry[2] & flags.EXEC_ON_READ:
-            node = Directive(entry[0], args, src, l, cur, known=True, lname=lname)
-            if undefined:
-                node.undefined_vars = [to_str(u) for u in undefined]
-            cur.children.append(node)
-            self.execute_now(entry, node, reader)
-            return
-        if name_b[:1] == b"<":
-            if name_b[1:2] != b"/":
-                node = Directive(entry[0] if entry else name, args, src, l, cur, kind=SECTION,
-                                 known=entry is not None, lname=lname)
-                if undefined:
-                    node.undefined_vars = [to_str(u) for u in undefined]
-                cur.children.append(node)
-                stack.append(node)
-                return
+                    "CG003", "Config variable ${%s} is not defined" % to_str(u), src.path, src.line_number(i),
+                    src.line_at(i).column, severity="warning"))
+        if what == _CLOSE:
             if not stack:
-                raise BuildError("%s without matching <%s section" % (name, name[2:]), src, l.line, l.column)
+                raise BuildError("%s without matching <%s section" % (name, name[2:]), src, src.line_number(i),
+                                 src.line_at(i).column)
             if not name.endswith(">"):
-                raise BuildError("%s> directive missing closing '>'" % name, src, l.line, l.column)
+                raise BuildError("%s> directive missing closing '>'" % name, src, src.line_number(i),
+                                 src.line_at(i).column)
             opened = stack[-1]
             if name[2:-1].lower() != opened.name[1:].lower():
-                raise BuildError("Expected </%s> but saw %s" % (opened.name[1:], name), src, l.line, l.column)
-            opened.close = l
+                raise BuildError("Expected </%s> but saw %s" % (opened.name[1:], name), src, src.line_number(i),
+                                 src.line_at(i).column)
+            opened.close_index = i
             stack.pop()
             return
-        node = Directive(entry[0] if entry else name, args, src, l, cur, known=entry is not None, lname=lname)
+        known = entry is not None
+        kind = SECTION if what == _OPEN else PLAIN
+        node = Directive(name, args, src, i, cur, kind, True, known, lname)
         if undefined:
             node.undefined_vars = [to_str(u) for u in undefined]
-        cur.children.append(node)
+        self._add(node, cur)
+        if what == _EXEC:
+            self.execute_now(entry, node, reader)
+        elif what == _OPEN:
+            stack.append(node)
 
     # -- EXEC_ON_READ ----------------------------------------------------
     def execute_now(self, entry, node, reader):
@@ -331,7 +433,7 @@ class Builder(object):
             sym = to_str(words[0])
             if sym not in self.loaded:
                 self.loaded.add(sym)
-                self._names = {}
+                self._names.clear()
                 self.loaded_order.append(sym)
                 self.config.module_lines[sym] = node
                 if not is_known_module(sym):
@@ -412,31 +514,24 @@ class Builder(object):
         line equal to ``</Name>`` while nothing opened inside is still open;
         EOF ends it silently."""
         bracket = node.name[1:].lower().encode("ascii", "replace") + b">"
-        stack = []
-        while True:
-            l = reader.next()
-            if l is None:
-                return
-            t = l.text
-            if t[:2] == b"</" and not stack and t[2:].lower() == bracket:
-                node.close = l
-                return
-            self.build_line(reader, l, node, stack)
+        node.close_index = self.read_block(reader, node, [], bracket)
 
     def soak(self, node, reader, keep=False):
         """A false conditional's body (``ap_soak_end_container``): raw lines,
         first word only, no expansion and no comment rule."""
         src = reader.source
+        texts = reader.texts
         name = node.name
         nested = [name]
         while True:
-            l = reader.next()
-            if l is None:
+            i = reader.next()
+            if i is None:
                 raise BuildError("Expected </%s> before end of configuration" % nested[-1][1:], src, node.line,
                                  node.column)
-            word, _, pos, _ = getword_conf(l.text)
+            text = texts[i]
+            word, _, pos, _ = getword_conf(text)
             if keep and word and word[:1] != b"#":
-                self._keep_inactive(node, l, word, l.text[pos:])
+                self._keep_inactive(node, i, word, text[pos:])
             if word[:1] != b"<":
                 continue
             if word[1:2] == b"/":
@@ -446,15 +541,15 @@ class Builder(object):
                                      node.column)
                 nested.pop()
                 if not nested:
-                    node.close = l
+                    node.close_index = i
                     return
             else:
                 opened = to_str(word)
-                if not l.text[pos:] and opened.endswith(">"):
+                if not text[pos:] and opened.endswith(">"):
                     opened = opened[:-1]
                 nested.append(opened)
 
-    def _keep_inactive(self, node, l, word, args):
+    def _keep_inactive(self, node, i, word, args):
         """Record a soaked line as an inactive node, nested by tags."""
         # Inactive bodies are flat lists under the conditional; nesting is
         # recovered from names when needed.  Keeping them flat keeps soaking
@@ -465,9 +560,15 @@ class Builder(object):
         if name.endswith(">") and name[:1] == "<" and not args:
             name = name[:-1]
         entry = DIRECTIVES.get(name.lower())
-        d = Directive(entry[0] if entry else name, args, node.source, l, node,
+        d = Directive(entry[0] if entry else name, args, node.source, i, node,
                       kind=SECTION if name[:1] == "<" else PLAIN, active=False, known=entry is not None)
         node.children.append(d)
+
+
+def _unescape_name(word):
+    """An unquoted word as ``ap_getword_conf`` returns it: only ``\\\\``
+    is an escape."""
+    return word.replace(b"\\\\", b"\\") if b"\\" in word else word
 
 
 def _version_matches(raw, version):

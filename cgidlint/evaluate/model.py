@@ -8,6 +8,7 @@ children).  Inactive branches stay in the tree with ``active = False``.
 """
 
 import os
+from operator import attrgetter
 from typing import Dict, Iterator, List, Optional
 
 PLAIN, SECTION, CONDITIONAL, INCLUDE = "plain", "section", "conditional", "include"
@@ -32,28 +33,43 @@ def httpd_escape(name):
 class Directive(object):
     # Rarely-set attributes (close, targets, ...) live in __dict__ with
     # class-level defaults, keeping node creation cheap on 100k-line trees.
-    __slots__ = ("name", "lname", "args", "source", "lline", "parent", "children", "active", "kind", "known",
-                 "__dict__")
+    # The line itself is referred to by its index in ``source``: its
+    # LogicalLine record is made only when asked for.
+    __slots__ = ("name", "lname", "args", "source", "index", "parent", "children", "active", "kind", "known",
+                 "seq", "__dict__")
 
-    close = None            # LogicalLine of the closing tag, for sections
+    close_index = None      # index in ``source`` of the closing tag, for sections
     condition_true = None   # for conditionals
     targets = ()            # for includes: file paths included, in order
     undefined_vars = ()     # ${NAME}s that were not defined
     _words = None
 
-    def __init__(self, name, args, source, lline, parent, kind=PLAIN, active=True, known=False, lname=None):
+    def __init__(self, name, args, source, index, parent, kind=PLAIN, active=True, known=False, lname=None,
+                 seq=0):
         self.name = name            # str: canonical when known, else as written
         self.lname = lname or name.lower()
         self.args = args            # bytes: the argument text after ${} expansion
         self.source = source        # SourceFile holding the line
-        self.lline = lline          # LogicalLine
+        self.index = index          # logical line index in ``source``
         self.parent = parent        # enclosing Directive (any kind) or None
         self.children = []          # type: List[Directive]
         self.active = active
         self.kind = kind
         self.known = known          # name found in the directive table
+        self.seq = seq              # position among active directives, in file order
 
     # -- positions -------------------------------------------------------
+    @property
+    def lline(self):
+        """The LogicalLine this directive was read from."""
+        return self.source.line_at(self.index) if self.source is not None else None
+
+    @property
+    def close(self):
+        """The LogicalLine of a section's closing tag (None when not closed)."""
+        i = self.close_index
+        return self.source.line_at(i) if i is not None else None
+
     @property
     def file(self):
         return self.source.path
@@ -61,16 +77,16 @@ class Directive(object):
     @property
     def line(self):
         """The line httpd reports for this directive (last physical line)."""
-        return self.lline.line
+        return self.source.line_number(self.index)
 
     @property
     def column(self):
-        return self.lline.column
+        return self.source.line_at(self.index).column
 
     @property
     def text(self):
         """The trimmed logical line, before ``${}`` expansion."""
-        return self.lline.text
+        return self.source.texts[self.index]
 
     # -- arguments -------------------------------------------------------
     @property
@@ -132,6 +148,9 @@ class Directive(object):
                                                 "" if self.active else ", inactive")
 
 
+_by_seq = attrgetter("seq")
+
+
 class ConfigError(object):
     """An error httpd would stop on (or, for warnings, print)."""
 
@@ -183,8 +202,7 @@ class Config(object):
         self.unknown_modules = []        # LoadModule'd symbols not in our table
         self.main_file = None
         self.read_root = "/"
-        self._index = None
-        self._order = None
+        self._index = None               # lname -> active directives, in file order
 
     @property
     def fatal(self):
@@ -202,17 +220,17 @@ class Config(object):
         out = []
         for n in names:
             out.extend(index.get(n.lower(), ()))
-        return sorted(out, key=lambda d: self._order[id(d)])
+        return sorted(out, key=_by_seq)
 
     def index(self):
-        """Active directives by lowercase name, in file order (built once)."""
+        """Active directives by lowercase name, in file order (the builder
+        fills it as it reads; built here for a tree made another way)."""
         if self._index is None:
             index = {}
-            order = {}
             for i, d in enumerate(self.root.walk()):
                 index.setdefault(d.lname, []).append(d)
-                order[id(d)] = i
-            self._index, self._order = index, order
+                d.seq = i
+            self._index = index
         return self._index
 
     def last(self, name, server_only=True):

@@ -10,11 +10,11 @@ every one we find, in file order, so the first is the one httpd prints.
 from typing import List, Optional
 
 from cgidlint.evaluate.build import argc_error
-from cgidlint.evaluate.model import CONDITIONAL, INCLUDE, SECTION, Config, ConfigError, Directive, httpd_escape
+from cgidlint.evaluate.model import CONDITIONAL, INCLUDE, PLAIN, SECTION, Config, ConfigError, Directive, httpd_escape
 from cgidlint.evaluate.modules import available_command, builtin_modules
 from cgidlint.httpd_data import flags
 from cgidlint.httpd_data.directives import DIRECTIVES
-from cgidlint.parser.tokens import getword_conf
+from cgidlint.parser.tokens import getword_conf, is_simple
 
 SERVER_OVERRIDE = (flags.RSRC_CONF | flags.OR_ALL) & ~(flags.OR_AUTHCFG | flags.OR_LIMIT)
 DIR_OVERRIDE = flags.OR_ALL | flags.ACCESS_CONF
@@ -27,21 +27,31 @@ _AUTHZ_SECTIONS = {"<requireall", "<requireany", "<requirenone"}
 
 
 class _Context(object):
-    __slots__ = ("override", "virtual", "path", "limited", "modeled", "parents")
+    """Where a directive is, as far as httpd's checks care.  Contexts are
+    interned (see Walker.context) so that checks can be remembered per
+    (directive name, context)."""
+
+    __slots__ = ("override", "virtual", "path", "limited", "modeled", "parents", "key")
 
     def __init__(self, override, virtual=False, path=None, limited=False, modeled=True, parents=()):
         self.override = override
         self.virtual = virtual
-        self.path = path
+        self.path = path        # inside <Directory>/<Location>/<Files>/<If> (True) or not (None)
         self.limited = limited
         self.modeled = modeled
         self.parents = parents  # enclosing section names, innermost first
+        self.key = (override, virtual, path, limited, modeled, parents)
 
-    def child(self, **kw):
-        c = _Context(self.override, self.virtual, self.path, self.limited, self.modeled, self.parents)
-        for k, v in kw.items():
-            setattr(c, k, v)
-        return c
+
+# A directive's checks, as remembered per (name, context).
+_SKIP, _SLOW = 0, 1
+# Accepted word counts (least, most) for arguments that split on whitespace
+# alone (every word non-empty), per args_how; argc_error() has the general
+# rule and the messages.
+_SIMPLE_COUNTS = {
+    "TAKE1": (1, 1), "TAKE2": (2, 2), "TAKE12": (1, 2), "TAKE3": (3, 3), "TAKE23": (2, 3), "TAKE123": (1, 3),
+    "ITERATE": (1, 1 << 30), "ITERATE2": (2, 1 << 30),
+}
 
 
 class Walker(object):
@@ -58,6 +68,9 @@ class Walker(object):
         self.fragment = not config.module_lines
         self.third_party = bool(config.unknown_modules)
         self.errors = []  # type: List[ConfigError]
+        self._contexts = {}  # key -> _Context
+        self._derived = {}   # (_Context, field, value) -> _Context
+        self._verdicts = {}  # (lname, _Context) -> _SKIP, _SLOW or the table entry (argument count to check)
 
     def command(self, lname):
         return available_command(lname, self.loaded, assume_loaded=self.fragment)
@@ -66,27 +79,96 @@ class Walker(object):
         self.errors.append(ConfigError(code, message, d.file, d.line, d.column, phase="walk",
                                        severity=severity))
 
+    def context(self, base, **changes):
+        """The interned context ``base`` with ``changes``."""
+        values = {"override": base.override, "virtual": base.virtual, "path": base.path, "limited": base.limited,
+                  "modeled": base.modeled, "parents": base.parents}
+        values.update(changes)
+        if values["path"] is not None:
+            values["path"] = True
+        ctx = _Context(**values)
+        return self._contexts.setdefault(ctx.key, ctx)
+
+    def derive(self, base, field, value):
+        """``context(base, field=value)``, remembered.  Field "parent" pushes
+        the section name ``value`` onto ``parents``; "in_dir" enters a
+        directory-like section (<Directory>, <Location>, <Files>, <If> ...)."""
+        key = (base, field, value)
+        ctx = self._derived.get(key)
+        if ctx is None:
+            if field == "parent":
+                ctx = self.context(base, parents=(value,) + base.parents)
+            elif field == "in_dir":
+                ctx = self.context(base, override=DIR_OVERRIDE, path=True)
+            else:
+                ctx = self.context(base, **{field: value})
+            self._derived[key] = ctx
+        return ctx
+
     def run(self):
         # type: () -> List[ConfigError]
-        self.walk_children(self.config.root, _Context(SERVER_OVERRIDE))
+        self.walk_children(self.config.root, self.context(_Context(SERVER_OVERRIDE)))
         return self.errors
 
     def walk_children(self, node, ctx):
         if node.kind == SECTION and node.parent is not None:
-            ctx = ctx.child(parents=(node.name,) + ctx.parents)
+            ctx = self.derive(ctx, "parent", node.name)
         last_if = [False]
         self._walk_list(node.children, ctx, last_if)
 
     def _walk_list(self, children, ctx, last_if):
+        verdicts = self._verdicts
         for d in children:
             if not d.active:
                 continue
-            if d.kind in (CONDITIONAL, INCLUDE):
-                if d.kind == CONDITIONAL and not d.condition_true:
+            kind = d.kind
+            if kind == CONDITIONAL or kind == INCLUDE:
+                if kind == CONDITIONAL and not d.condition_true:
                     continue
                 self._walk_list(d.children, ctx, last_if)
                 continue
-            self.walk_one(d, ctx, last_if)
+            # Remembered per (name, context): a directive passes or fails the
+            # name, override and context checks the same way wherever its
+            # name and context are the same; only the argument count depends
+            # on the line.
+            verdict = verdicts.get((d.lname, ctx))
+            if verdict is None:
+                verdict = verdicts[(d.lname, ctx)] = self._verdict(d.lname, ctx)
+            if verdict is _SKIP:
+                continue
+            if verdict is _SLOW:
+                self.walk_one(d, ctx, last_if)
+                continue
+            args_how = verdict[1]
+            if args_how != "RAW_ARGS":
+                counts = _SIMPLE_COUNTS.get(args_how)
+                args = d.args
+                if counts is None or b'"' in args or b"'" in args or b"\\" in args \
+                        or not counts[0] <= len(args.split()) <= counts[1]:
+                    msg = argc_error(verdict[0], args_how, verdict[5], args)
+                    if msg:
+                        self.error(d, msg)
+                        continue
+            if kind == SECTION:
+                self.walk_section(d, verdict, ctx, last_if, context_checked=True)
+
+    def _verdict(self, lname, ctx):
+        """What ``walk_one`` does with a directive or section ``lname`` in
+        ``ctx`` apart from the argument count: _SKIP (nothing to check),
+        _SLOW (it reports something: let walk_one say it) or the table entry
+        (the argument count is left to check, and a section's arguments and
+        body)."""
+        entry = self.command(lname)
+        if entry is None:
+            return _SLOW
+        req = entry[2]
+        if req & flags.EXEC_ON_READ:
+            return _SKIP
+        if ctx.modeled and (ctx.override & req) == 0:
+            return _SLOW
+        if entry[3] and ctx.modeled and self.check_context(None, entry, entry[3], ctx):
+            return _SLOW
+        return entry
 
     def _gt(self, entry):
         return ">" if entry[0].startswith("<") and not entry[0].endswith(">") else ""
@@ -157,10 +239,10 @@ class Walker(object):
             if msg:
                 self.error(d, msg)
 
-    def walk_section(self, d, entry, ctx, last_if):
+    def walk_section(self, d, entry, ctx, last_if, context_checked=False):
         lname = d.lname
         name = entry[0]
-        if entry[3] and ctx.modeled:
+        if entry[3] and ctx.modeled and not context_checked:
             msg = self.check_context(d, entry, entry[3], ctx)
             if msg:
                 self.error(d, msg)
@@ -185,7 +267,7 @@ class Walker(object):
                 _, _, pos, _ = getword_conf(arg)
                 rest = arg[pos:]
             n_before = len(self.errors)
-            self.walk_children(d, ctx.child(override=DIR_OVERRIDE, path="*If"))
+            self.walk_children(d, self.derive(ctx, "in_dir", None))
             if len(self.errors) > n_before:
                 return
             if lname != "<if" and not last_if[0]:
@@ -200,12 +282,16 @@ class Walker(object):
             if not arg:
                 self.error(d, "%s> directive requires additional arguments" % name)
                 return
-            path, _, pos, _ = getword_conf(arg)
-            if path == b"~":
-                path, _, pos, _ = getword_conf(arg, pos)
-            rest = arg[pos:]
+            if is_simple(arg):
+                words = arg.split()
+                rest = words[2:] if words[0] == b"~" else words[1:]
+            else:
+                path, _, pos, _ = getword_conf(arg)
+                if path == b"~":
+                    path, _, pos, _ = getword_conf(arg, pos)
+                rest = arg[pos:]
             n_before = len(self.errors)
-            self.walk_children(d, ctx.child(override=DIR_OVERRIDE, path=path))
+            self.walk_children(d, self.derive(ctx, "in_dir", None))
             if len(self.errors) > n_before:
                 return
             if rest:
@@ -215,17 +301,17 @@ class Walker(object):
             if not arg:
                 self.error(d, "%s> directive requires additional arguments" % name)
                 return
-            self.walk_children(d, ctx.child(virtual=True))
+            self.walk_children(d, self.derive(ctx, "virtual", True))
             return
         if lname in _LIMIT_SECTIONS:
-            self.walk_children(d, ctx.child(limited=True))
+            self.walk_children(d, self.derive(ctx, "limited", True))
             return
         if lname in _AUTHZ_SECTIONS:
             self.walk_children(d, ctx)
             return
         # A section whose handler we do not model: check what is inside for
         # unknown names only.
-        self.walk_children(d, ctx.child(modeled=False))
+        self.walk_children(d, self.derive(ctx, "modeled", False))
 
 
 def walk(config, build=None):

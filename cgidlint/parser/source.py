@@ -15,6 +15,8 @@ Lossless by construction: every logical line keeps the byte range it came
 from, and the ranges tile the file, so ``dump()`` returns the input bytes.
 """
 
+from itertools import accumulate, chain, compress, count, repeat
+from operator import add, itemgetter, not_, sub
 from typing import List, Optional
 
 # config.c VARBUF_MAX_LEN: the longest logical line httpd accepts in the
@@ -22,59 +24,153 @@ from typing import List, Optional
 MAX_LINE_LEN = 16 * 1024 * 1024 - 1
 
 
-class LogicalLine(object):
-    """One line as httpd's reader returns it.
+class LogicalLine(tuple):
+    """One line as httpd's reader returns it (an immutable record).
 
     ``start``/``end`` are byte offsets into the file (``end`` includes the
     line terminator), ``first_line`` is the 1-based physical line where it
     starts and ``line`` the physical line httpd reports for it (the last one,
     because httpd counts lines as it reads them).  ``text`` is the trimmed
     content after joining continuations and cutting at NUL.
+
+    A tuple so that a file's lines can be made in bulk at C speed when a
+    caller asks for all of them (see ``SourceFile.lines``).
     """
 
-    __slots__ = ("start", "end", "first_line", "line", "text", "indent_len", "has_nul",
-                 "continued", "too_long")
+    __slots__ = ()
 
-    def __init__(self, start, end, first_line, line, text, indent_len, has_nul=False,
-                 continued=False, too_long=False):
-        self.start = start
-        self.end = end
-        self.first_line = first_line
-        self.line = line
-        self.text = text
-        self.indent_len = indent_len  # leading whitespace bytes on the first physical line
-        self.has_nul = has_nul
-        self.continued = continued    # joined from more than one physical line
-        self.too_long = too_long
+    def __new__(cls, start, end, first_line, line, text, indent_len, has_nul=False, continued=False,
+                too_long=False):
+        return tuple.__new__(cls, (start, end, first_line, line, text, indent_len, has_nul, continued, too_long))
+
+    def __getnewargs__(self):
+        return tuple(self)
+
+    start = property(itemgetter(0))
+    end = property(itemgetter(1))
+    first_line = property(itemgetter(2))
+    line = property(itemgetter(3))
+    text = property(itemgetter(4))
+    indent_len = property(itemgetter(5))  # leading whitespace bytes on the first physical line
+    has_nul = property(itemgetter(6))
+    continued = property(itemgetter(7))   # joined from more than one physical line
+    too_long = property(itemgetter(8))
 
     @property
     def column(self):
         """1-based byte column of the first non-blank byte (on ``first_line``)."""
-        return self.indent_len + 1
+        return self[5] + 1
 
     @property
     def is_comment(self):
-        return self.text[:1] == b"#"
+        return self[4][:1] == b"#"
 
     @property
     def is_blank(self):
-        return not self.text
+        return not self[4]
 
     def __repr__(self):
-        return "LogicalLine(line=%d, text=%r)" % (self.line, self.text[:60])
+        return "LogicalLine(line=%d, text=%r)" % (self[3], self[4][:60])
+
+
+_new_line = tuple.__new__
 
 
 class SourceFile(object):
-    """A configuration file read as bytes, split into logical lines."""
+    """A configuration file read as bytes, split into logical lines.
 
-    __slots__ = ("path", "data", "lines", "_line_starts")
+    ``texts`` holds each logical line's trimmed text, which is all the
+    reader needs.  The ``LogicalLine`` records (offsets, line numbers,
+    indentation) are made on demand: one by one through ``line_at`` or all
+    at once through ``lines``.  In the common case (no NUL byte, no
+    continuation, nothing near the length limit) logical line ``i`` is
+    physical line ``i + 1``.
+    """
 
-    def __init__(self, path, data, lines):
+    __slots__ = ("path", "data", "texts", "simple", "has_nul", "has_continuation", "too_long_at", "_lines",
+                 "_made", "_ends", "_line_starts")
+
+    def __init__(self, path, data, texts, lines=None):
         self.path = path
         self.data = data
-        self.lines = lines            # type: List[LogicalLine]
+        self.texts = texts            # type: List[bytes]
+        self.simple = lines is None
+        self._lines = lines           # type: Optional[List[LogicalLine]]
+        self._made = {}               # index -> LogicalLine made by line_at before ``lines``
+        self._ends = None
         self._line_starts = None
+        self.has_nul = False if lines is None else any(l[6] for l in lines)
+        self.has_continuation = False if lines is None else any(l[7] for l in lines)
+        self.too_long_at = None       # index of the first logical line over MAX_LINE_LEN
+        if lines is not None:
+            for i, l in enumerate(lines):
+                if l[8]:
+                    self.too_long_at = i
+                    break
 
+    # -- logical lines -----------------------------------------------------
+    def _physical_ends(self):
+        """Offset just past each physical line's LF (simple files only)."""
+        if self._ends is None:
+            # cumulative content lengths plus one LF per line, all in C
+            self._ends = list(map(add, accumulate(map(len, self.data.split(b"\n"))), count(1)))
+        return self._ends
+
+    def _make(self, i):
+        ends = self._physical_ends()
+        start = ends[i - 1] if i else 0
+        end = min(ends[i], len(self.data))
+        text = self.texts[i]
+        indent = 0
+        if text:
+            raw = self.data[start:end]
+            indent = len(raw) - len(raw.lstrip())
+        return _new_line(LogicalLine, (start, end, i + 1, i + 1, text, indent, False, False, False))
+
+    @property
+    def lines(self):
+        # type: () -> List[LogicalLine]
+        if self._lines is None:
+            # Made in bulk with C-level iteration: rules that look at every
+            # line of a 100k-line tree must not pay a Python loop for it.
+            data = self.data
+            texts = self.texts
+            n = len(texts)
+            parts = data.split(b"\n")[:n]
+            ends = list(map(add, accumulate(map(len, parts)), count(1)))
+            if ends and ends[-1] > len(data):
+                ends[-1] = len(data)  # the last line has no LF
+            indents = list(map(sub, map(len, parts), map(len, map(bytes.lstrip, parts))))
+            for i in compress(range(n), map(not_, texts)):
+                indents[i] = 0  # a blank line has no indentation
+            numbers = range(1, n + 1)
+            no = repeat(False)
+            lines = list(map(_new_line, repeat(LogicalLine),
+                             zip(chain((0,), ends), ends, numbers, numbers, texts, indents, no, no, no)))
+            for i, l in self._made.items():
+                lines[i] = l  # keep the identity of lines handed out before
+            self._lines = lines
+            self._made = {}
+        return self._lines
+
+    def line_at(self, i):
+        # type: (int) -> LogicalLine
+        """Logical line ``i`` (0-based), without making the others."""
+        if self._lines is not None:
+            return self._lines[i]
+        l = self._made.get(i)
+        if l is None:
+            l = self._made[i] = self._make(i)
+        return l
+
+    def line_number(self, i):
+        # type: (int) -> int
+        """The physical line httpd reports for logical line ``i``."""
+        if self.simple:
+            return i + 1
+        return self._lines[i][3]
+
+    # -- bytes -------------------------------------------------------------
     def dump(self):
         """The exact bytes the file was parsed from."""
         return b"".join(self.data[l.start:l.end] for l in self.lines)
@@ -122,23 +218,24 @@ def _split_physical(data):
 def parse_bytes(data, path="<string>"):
     # type: (bytes, str) -> SourceFile
     """Split ``data`` into logical lines.  Never raises on any byte input."""
+    if b"\x00" not in data and b"\\\n" not in data and b"\\\r\n" not in data and len(data) <= MAX_LINE_LEN:
+        # No NUL, no continuation, no line can be too long: one logical
+        # line per physical line, and only the texts are needed to read it.
+        texts = [p.strip() for p in data.split(b"\n")]
+        if data[-1:] == b"\n" or not data:
+            texts.pop()  # nothing after the last LF
+        return SourceFile(path, data, texts)
+    lines = _parse_lines(data)
+    return SourceFile(path, data, [l[4] for l in lines], lines)
+
+
+def _parse_lines(data):
+    # type: (bytes) -> List[LogicalLine]
+    """The general case, one record per logical line."""
     lines = []
     append = lines.append
     physical = _split_physical(data)
     n = len(physical)
-    if b"\x00" not in data and b"\\\n" not in data and b"\\\r\n" not in data:
-        # No NUL and no continuation anywhere: one logical line per physical
-        # line (the common case, kept tight for large trees).
-        offset = 0
-        no = 0
-        for phys in physical:
-            no += 1
-            end = offset + len(phys)
-            text = phys.strip()
-            append(LogicalLine(offset, end, no, no, text, len(phys) - len(phys.lstrip()) if text else 0,
-                               False, False, len(phys) > MAX_LINE_LEN))
-            offset = end
-        return SourceFile(path, data, lines)
     offset = 0
     i = 0
     while i < n:
@@ -187,5 +284,5 @@ def parse_bytes(data, path="<string>"):
         indent = len(first_phys) - len(first_phys.lstrip()) if text else 0
         append(LogicalLine(start, offset, first, line_no, text, indent, has_nul=has_nul,
                            continued=line_no > first, too_long=len(joined.rstrip(b"\n")) > MAX_LINE_LEN))
-    return SourceFile(path, data, lines)
+    return lines
 

@@ -104,7 +104,7 @@ def resolve_env(text, lookup):
     ``lookup`` returns the value or None.  Names containing ``:`` that are
     not found are not reported (RewriteMap's ``${map:key}``), as httpd does.
     """
-    if b"$" not in text:
+    if b"${" not in text:
         return text, []
     out = []
     undefined = []
