@@ -114,7 +114,7 @@ class Group(object):
         self.count = 0
         self.first_line = self.last_line = None
         self.first_time = self.last_time = None
-        self.last_generation = 0
+        self.first_generation = self.last_generation = None
         self.sample = None
         self.details = OrderedDict()     # name -> distinct values (first few)
         self.findings = None             # with a configuration: the findings of the predicting rules
@@ -133,7 +133,7 @@ class Group(object):
     def add(self, number, text, parsed, generation):
         self.count += 1
         if self.first_line is None:
-            self.first_line, self.first_time = number, parsed.time
+            self.first_line, self.first_time, self.first_generation = number, parsed.time, generation
             self.sample = text if len(text) <= _MAX_SAMPLE else text[:_MAX_SAMPLE] + "..."
         self.last_line, self.last_time = number, parsed.time or self.last_time
         self.last_generation = generation
@@ -158,6 +158,7 @@ class Diagnosis(object):
         self.source = source
         self.lines = 0
         self.starts = []           # (line number, time) of each "resuming normal operations"
+        self.started_generations = set()
         self.last_start_generation = 0
         self.since_last_start = False
         self.groups = OrderedDict()    # (ID, variant) -> Group
@@ -179,6 +180,17 @@ class Diagnosis(object):
     def current(self, group):
         """Whether the group has lines in the last server generation."""
         return group.last_generation >= self.last_start_generation
+
+    def ruled_out(self, group):
+        """Causes this log excludes: httpd writes their IDs at startup, the
+        log covers the start of the run the group's first line is from, and
+        has none of them.  cause -> why."""
+        if group.first_generation not in self.started_generations:
+            return {}
+        reading = group.reading
+        present = {g.code.key for g in self.groups.values()}
+        return {c: "this log covers the server's start and has no %s" % " or ".join(c.revealed_by)
+                for c in reading.causes if c.revealed_by and not present & set(c.revealed_by)}
 
     def explained_by(self, group):
         """Groups in this log that the reading names as root causes (not
@@ -213,6 +225,7 @@ class _Reader(object):
             self.started = True
             self.diag.starts.append((number, parsed.time))
             self.diag.last_start_generation = self.generation
+            self.diag.started_generations.add(self.generation)
             return
         if parsed.code is None:
             if parsed.level is None or parsed.level in _SERIOUS:
@@ -404,17 +417,13 @@ def _group_text(diag, group, number, numbers, shown, registry):
     elif not code.failure and diag.failures:
         pass    # context for the failures above, whose causes are shown there
     else:
-        if reading.explained_by and code.failure:
-            ruled_out = "the causes that show at startup are ruled out"
-            if diag.starts:
-                note = "This log covers the server's start and has none of %s: %s." % (
-                    ", ".join(reading.explained_by), ruled_out)
-            else:
-                note = "None of %s in this log: if it covers the server's start, %s." % (
-                    ", ".join(reading.explained_by), ruled_out)
-            out += logcodes.wrap(note, "   ", "     ")
+        ruled_out = diag.ruled_out(group)
+        if not ruled_out and code.failure and any(c.revealed_by for c in reading.causes):
+            shown_at_start = logcodes.unique(k for c in reading.causes for k in c.revealed_by)
+            out += logcodes.wrap("Startup lines that would reveal causes: %s (this log does not show the start "
+                                 "of that run)." % ", ".join(shown_at_start), "   ", "     ")
         shown[tuple(id(c) for c in reading.causes)] = number
-        out += logcodes.cause_lines(reading, registry, indent="   ")
+        out += logcodes.cause_lines(reading, registry, indent="   ", ruled_out=ruled_out)
         out += logcodes.wrap("Fix: %s" % (reading.fix or code.fix), "   ", "     ")
     if diag.project is not None:
         out += _config_text(group, roots, numbers, registry)
@@ -495,8 +504,11 @@ def _group_dict(diag, group, numbers, registry):
     d["sample"] = group.sample
     d["details"] = dict(group.details)
     d["meaning"] = reading.meaning
-    d["causes"] = [{"text": c.text, "rules": list(c.rules), "check": c.check} for c in reading.causes]
-    d["rules"] = [{"code": r, "implemented": r in registry} for r in reading.rules]
+    ruled_out = diag.ruled_out(group)
+    d["causes"] = [{"text": c.text, "rules": list(c.rules), "check": c.check, "ruled_out": ruled_out.get(c)}
+                   for c in reading.causes]
+    d["rules"] = [{"code": r, "name": logcodes.rule_name(r, registry), "implemented": r in registry}
+                  for r in reading.rules]
     d["fix"] = reading.fix or code.fix
     d["explained_by"] = [{"id": g.code.key, "index": numbers[id(g)]} for g in diag.explained_by(group)]
     if diag.project is not None:

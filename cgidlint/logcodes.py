@@ -34,14 +34,17 @@ STAGES = ("startup", "child start", "request", "shutdown")
 
 class Cause(object):
     """One likely cause: what it is, the rules that detect it (empty when it
-    is outside what cgidlint checks) and how to confirm it by hand."""
+    is outside what cgidlint checks) and how to confirm it by hand.
+    ``revealed_by``: log IDs httpd always writes at startup when this is the
+    cause, so a log that covers the start without them rules it out."""
 
-    __slots__ = ("text", "rules", "check")
+    __slots__ = ("text", "rules", "check", "revealed_by")
 
-    def __init__(self, text, rules=(), check=""):
+    def __init__(self, text, rules=(), check="", revealed_by=()):
         self.text = text
         self.rules = tuple(rules)
         self.check = check
+        self.revealed_by = tuple(revealed_by)
 
 
 class Reading(object):
@@ -61,7 +64,7 @@ class Reading(object):
 
     @property
     def rules(self):
-        return _unique(r for c in self.causes for r in c.rules)
+        return unique(r for c in self.causes for r in c.rules)
 
 
 class LogCode(object):
@@ -115,7 +118,7 @@ class LogCode(object):
         if len(readings) == 1:
             return readings[0]
         causes, rule_sets = [], set()
-        for cause in _unique(c for r in readings for c in r.causes):
+        for cause in unique(c for r in readings for c in r.causes):
             # one cause per rule set: the first (most likely) wording of it
             if cause.rules and cause.rules in rule_sets:
                 continue
@@ -123,11 +126,11 @@ class LogCode(object):
             causes.append(cause)
         return Reading(None, "The line carries no errno (an ErrorLogFormat without %E?): the causes of every errno "
                              "are listed. " + readings[0].meaning, causes,
-                       explained_by=_unique(k for r in readings for k in r.explained_by))
+                       explained_by=unique(k for r in readings for k in r.explained_by))
 
     @property
     def rules(self):
-        return _unique(r for rd in self.readings.values() for r in rd.rules)
+        return unique(r for rd in self.readings.values() for r in rd.rules)
 
     def details(self, text):
         """Named values the message carries (socket path, script, signal)."""
@@ -140,7 +143,7 @@ class LogCode(object):
         return {k[:-4] if k.endswith("_old") else k: v for k, v in m.groupdict().items() if v is not None}
 
 
-def _unique(items):
+def unique(items):
     seen = []
     for i in items:
         if i not in seen:
@@ -169,7 +172,8 @@ _NOT_BOUND = Cause(
     "binds, i.e. on the host under ChrootDir, in the jail for an external chroot; look for AH01243 and AH01238 "
     "at startup",
     ("CG102",),
-    "ls -ld DIR on the host (ChrootDir) or in the jail (external chroot); grep -E 'AH01243|AH01238' in the log")
+    "ls -ld DIR on the host (ChrootDir) or in the jail (external chroot); grep -E 'AH01243|AH01238' in the log",
+    revealed_by=("AH01243", "AH01238"))
 _BIND_DIR_MISSING = Cause(
     "The socket directory does not exist where the daemon binds: on the host under ChrootDir (the daemon binds "
     "before it chroots), in the jail for an external chroot",
@@ -179,7 +183,8 @@ _TRUNCATED = Cause(
     "The socket path is longer than sun_path: httpd cut it to 107 bytes (AH01254 at startup) and the cut path "
     "lands in a directory that is missing or not shared with the jail",
     ("CG104",),
-    "grep AH01254 in the log; the truncated path must be in a directory that is the same in both views")
+    "grep AH01254 in the log; the truncated path must be in a directory that is the same in both views",
+    revealed_by=("AH01254",))
 _REMOVED = Cause(
     "The socket was deleted while httpd ran: a tmp cleaner (systemd-tmpfiles, tmpreaper) or another httpd "
     "instance using the same ScriptSock directory removed it",
@@ -656,13 +661,16 @@ def predicted_by(rule_code):
     return [c.key for c in _CODES if rule_code in c.rules]
 
 
+def rule_name(code, registry):
+    rule = registry.get(code)
+    return rule.name if rule is not None else CATALOGUE_NAMES.get(code, "?")
+
+
 def rule_label(code, registry):
     """``CG101 scriptsock-split-view``, or the catalogue name and "not yet
     implemented" for a catalogue rule the registry lacks."""
-    rule = registry.get(code)
-    if rule is not None:
-        return "%s %s" % (code, rule.name)
-    return "%s %s (not yet implemented)" % (code, CATALOGUE_NAMES.get(code, "?"))
+    label = "%s %s" % (code, rule_name(code, registry))
+    return label if code in registry else label + " (not yet implemented)"
 
 
 def rules_label(codes, registry):
@@ -684,13 +692,17 @@ def reading_lines(reading, registry, indent="  "):
     return wrap(reading.meaning, indent) + cause_lines(reading, registry, indent)
 
 
-def cause_lines(reading, registry, indent="  "):
+def cause_lines(reading, registry, indent="  ", ruled_out=None):
     """The ranked causes of a reading with their rules and how to check them
-    (shared by ``explain`` and ``diagnose``)."""
+    (shared by ``explain`` and ``diagnose``); ``ruled_out`` maps the causes a
+    log excludes to why, and moves them last."""
+    ruled_out = ruled_out or {}
     out = ["%sLikely causes, most likely first:" % indent]
-    for i, cause in enumerate(reading.causes, 1):
+    causes = [c for c in reading.causes if c not in ruled_out] + [c for c in reading.causes if c in ruled_out]
+    for i, cause in enumerate(causes, 1):
         rules = ", ".join(rule_label(r, registry) for r in cause.rules) or "outside what cgidlint checks"
-        out += wrap("%d. %s [%s]" % (i, cause.text, rules), indent + "  ", indent + "     ")
+        why = " (ruled out: %s)" % ruled_out[cause] if cause in ruled_out else ""
+        out += wrap("%d. %s [%s]%s" % (i, cause.text, rules, why), indent + "  ", indent + "     ")
         if cause.check:
             out += wrap("check: %s" % cause.check, indent + "     ", indent + "       ")
     return out
