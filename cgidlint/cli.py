@@ -233,9 +233,11 @@ def write_report(path, text):
 @main.command()
 @click.argument("code")
 def explain(code):
-    """Print the documentation of rule CODE (e.g. CG101), or what the httpd
-    error-log line with ID CODE means and which rules predict it (e.g.
-    AH01257, 01257, libgcc_s)."""
+    """Print rule CODE's documentation (CG101), or what httpd log ID CODE means and which rules predict it.
+
+    CODE is a rule code (CG101), an httpd error-log ID (AH01257, 01257)
+    or the name of a message without one (libgcc_s, end-of-script).
+    """
     from cgidlint import logcodes
     from cgidlint.rules import get, registry
     rule = get(code)

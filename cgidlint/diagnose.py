@@ -211,7 +211,8 @@ class _Reader(object):
         self.generation = 0
         self.started = False
         self.groups = OrderedDict()    # (generation, ID, variant) -> Group
-        self.unknown = []              # (generation, AH ID)
+        self.unknown = OrderedDict()   # (generation, AH ID) -> count
+        self.last_time = None
 
     def feed(self, number, text):
         if _STOP.search(text):
@@ -219,6 +220,11 @@ class _Reader(object):
             self.started = False
             return
         parsed = parse_line(text)
+        if parsed.time is None:
+            # glibc's libgcc_s line has no timestamp: it was written after the last line that had one
+            parsed.time = "after %s" % self.last_time if self.last_time else None
+        else:
+            self.last_time = parsed.time
         if _START.search(text):
             if self.started:
                 self.generation += 1
@@ -229,7 +235,8 @@ class _Reader(object):
             return
         if parsed.code is None:
             if parsed.level is None or parsed.level in _SERIOUS:
-                self.unknown += [(self.generation, key) for key in parsed.unknown]
+                for key in parsed.unknown:
+                    self.unknown[(self.generation, key)] = self.unknown.get((self.generation, key), 0) + 1
             return
         key = (self.generation, parsed.code.key, parsed.variant)
         group = self.groups.get(key)
@@ -249,9 +256,9 @@ class _Reader(object):
                 diag.groups[(key, variant)] = group
             else:
                 merged.merge(group)
-        for generation, key in self.unknown:
+        for (generation, key), count in self.unknown.items():
             if generation >= oldest:
-                diag.unknown[key] = diag.unknown.get(key, 0) + 1
+                diag.unknown[key] = diag.unknown.get(key, 0) + count
         return diag
 
 

@@ -340,7 +340,7 @@ _CODES = [
                         ("CG102",), "ls -ld DIR; mount | grep the filesystem (ro?)")])],
         "create the socket directory where the daemon binds (host view under ChrootDir), shared with the jail at "
         "the same path; `cgidlint fix CONFIG` prints the commands",
-        detail=r"unix domain socket (?P<socket>\S+)", aliases=("01243",), see_also=("AH01238", "AH01257")),
+        detail=r"unix domain socket (?P<socket>\S+)", aliases=("01243",), see_also=("AH01238", "AH01257", "AH01240")),
     LogCode(
         "AH01238", "cgid daemon failed to initialize",
         "mod_cgid, cgid_maint(): the parent, when the cgid daemon exits at startup", "crit", "startup",
@@ -382,6 +382,18 @@ _CODES = [
                         "dmesg | grep -i -E 'killed process|segfault'")])],
         "find why the daemon died; nothing in the configuration is implicated",
         aliases=("01239",), see_also=("AH01258", "AH01257")),
+    LogCode(
+        "AH01240", "Couldn't unlink unix domain socket <path>",
+        "mod_cgid, cgid_maint(): the parent at stop or restart, as root (host view)", "error", "shutdown",
+        ["[cgid:error] [pid P:tid T] (ERRNO)Text: AH01240: Couldn't unlink unix domain socket SOCKET.<pid>"],
+        [Reading(None,
+                 "The parent could not remove the daemon's socket when the server stopped or restarted. The file "
+                 "stays; it only matters when a later parent gets the same pid (then bind fails: AH01243 (98)).",
+                 [Cause("The socket directory became read-only or unwritable for root, or a MAC policy denies "
+                        "the unlink", (), "ls -ld DIR; touch DIR/x as root"), _MAC])],
+        "remove the stale cgisock.* files by hand; keep the runtime directory writable by root",
+        failure=False, detail=r"unix domain socket (?P<socket>\S+)", aliases=("01240",),
+        see_also=("AH01243",)),
     LogCode(
         "AH01258", "cgid daemon is gone; is Apache terminating?", _CGID_SOURCE_REQUEST, "error", "request",
         ["[cgid:error] [pid P:tid T] (ERRNO)Text: [client IP:PORT] AH01258: stderr from SCRIPT: cgid daemon is "

@@ -133,6 +133,10 @@ def test_repeated_lines_are_grouped_with_first_and_last():
     assert (aborts.first_line, aborts.last_line) == (numbers[0], numbers[-1])
     assert aborts.first_time in lines[numbers[0] - 1].decode()
     assert aborts.last_time in lines[numbers[-1] - 1].decode()
+    # glibc's line has no timestamp of its own: it is placed after the last line that had one
+    libgcc = [g for g in diag.failures if g.code.key == "libgcc_s"][0]
+    previous = lines[libgcc.first_line - 2].decode()
+    assert libgcc.first_time == "after " + previous[1:previous.index("]")]
 
 
 def test_failures_before_a_fix_and_restart_are_marked_and_can_be_left_out():
