@@ -15,6 +15,7 @@ from cgidlint import __version__
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 SETTINGS_KEY = "cgidlint.settings"
 STDIN_FILENAME_KEY = "cgidlint.stdin_filename"
+NO_CACHE_KEY = "cgidlint.no_cache"
 
 
 class DefaultLintGroup(click.Group):
@@ -26,6 +27,16 @@ class DefaultLintGroup(click.Group):
         elif not args:
             args = ["lint"]
         return super(DefaultLintGroup, self).parse_args(ctx, args)
+
+    def main(self, args=None, *more, **kw):
+        global _WHOLE_PROCESS
+        # No args: run as the program (tests pass theirs), which exits when
+        # this returns, so what a lint builds may stay until then.
+        _WHOLE_PROCESS = args is None
+        return super(DefaultLintGroup, self).main(args, *more, **kw)
+
+
+_WHOLE_PROCESS = False
 
 
 def _fail(message):
@@ -55,6 +66,11 @@ def _settings_callback(ctx, param, value):
 
 def _stdin_filename_callback(ctx, param, value):
     ctx.meta[STDIN_FILENAME_KEY] = value
+    return value
+
+
+def _no_cache_callback(ctx, param, value):
+    ctx.meta[NO_CACHE_KEY] = value
     return value
 
 
@@ -106,6 +122,9 @@ def engine_options(f):
                           "instead of the one found upward from the working directory."),
         click.option("--isolated", is_flag=True, is_eager=True, expose_value=False, callback=_settings_callback,
                      help="Ignore all configuration files."),
+        click.option("--no-cache", is_flag=True, expose_value=False, callback=_no_cache_callback,
+                     help="Neither use nor write the cache of evaluated configurations (in $XDG_CACHE_HOME/cgidlint "
+                          "or ~/.cache/cgidlint; safe to delete)."),
     ]
     for o in reversed(opts):
         f = o(f)
@@ -114,8 +133,10 @@ def engine_options(f):
 
 def make_options(root, defines, pre_directives, httpd, runtime_dir, server_root, build, shared_dirs):
     from cgidlint.engine import Options
+    ctx = click.get_current_context(silent=True)
+    no_cache = bool(ctx is not None and ctx.meta.get(NO_CACHE_KEY))
     return Options(root=root, defines=defines, httpd=httpd, runtime_dir=runtime_dir, server_root=server_root,
-                   build=build, shared_dirs=shared_dirs, pre_directives=pre_directives)
+                   build=build, shared_dirs=shared_dirs, pre_directives=pre_directives, cache=not no_cache)
 
 
 def _codes(s):
@@ -123,11 +144,14 @@ def _codes(s):
 
 
 def run_lint(path, options, select, ignore):
-    from cgidlint.engine import UsageError
+    from cgidlint.engine import UsageError, gc_paused
     from cgidlint.lint import lint_path
     read_stdin_config(path, options)
     try:
-        project, findings = lint_path(path, options, _codes(select), _codes(ignore))
+        # The rules too walk every line; a process that exits after this
+        # need not collect (nor free) the tree at all.
+        with gc_paused(keep=_WHOLE_PROCESS):
+            project, findings = lint_path(path, options, _codes(select), _codes(ignore))
     except UsageError as e:
         _fail(str(e))
     except Exception as e:  # a bug must not turn into a traceback for users

@@ -30,7 +30,8 @@ class UsageError(Exception):
 
 class Options(object):
     def __init__(self, root=None, defines=(), httpd=None, runtime_dir=None, server_root=None,
-                 shared_dirs=(), build=None, env=None, pre_directives=(), stdin_data=None, stdin_filename=None):
+                 shared_dirs=(), build=None, env=None, pre_directives=(), stdin_data=None, stdin_filename=None,
+                 cache=False):
         self.root = root                    # explicit external-chroot jail (--root)
         self.defines = list(defines)        # -D NAME
         self.httpd = httpd                  # --httpd BINARY
@@ -44,6 +45,38 @@ class Options(object):
         # stdin_filename (default <stdin> in the working directory).
         self.stdin_data = stdin_data        # type: Optional[bytes]
         self.stdin_filename = stdin_filename
+        # Reuse an evaluation cached by an earlier run (cgidlint.cache); the
+        # command line has it on unless --no-cache.
+        self.cache = cache
+
+
+class gc_paused(object):
+    """No cyclic garbage collection inside the block.
+
+    Reading builds a tree of ~2 objects per config line and frees none of
+    them: the collector would only rescan it, again and again (a third of
+    the time on a 100k-line tree).  On the way out, what was allocated goes
+    straight to the oldest generation (freeze/unfreeze move lists, they scan
+    nothing), so re-enabling does not start with a scan of it either.
+    ``keep``: leave it out of collection for good (a process about to exit
+    then neither scans nor frees it).
+    """
+
+    def __init__(self, keep=False):
+        self.keep = keep
+
+    def __enter__(self):
+        self.was_enabled = gc.isenabled()
+        gc.disable()
+        return self
+
+    def __exit__(self, *exc_info):
+        gc.freeze()
+        if not self.keep:
+            gc.unfreeze()
+        if self.was_enabled:
+            gc.enable()
+        return False
 
 
 class Project(object):
@@ -249,24 +282,40 @@ def load(path, options=None):
     for k, v in source_env.items():
         env[os.fsencode(k)] = os.fsencode(v)
 
-    builder = Builder(fs, defines=options.defines, env=env, build=build, server_root=server_root,
-                      pre_directives=[os.fsencode(p) for p in options.pre_directives])
-    builder.live = live
     if from_stdin:
         fs.provide(main_view, options.stdin_data)
-    gc_was_enabled = gc.isenabled()
-    # Reading builds a tree of ~2 objects per line and frees none of them:
-    # the cyclic collector would only rescan it, again and again (a third
-    # of the time on a 100k-line tree).
-    gc.disable()
-    try:
-        config = builder.read_main(main_view)
-        walk_errors = walk(config, build) if not config.errors else []
-    finally:
-        if gc_was_enabled:
-            gc.enable()
+    pre_directives = [os.fsencode(p) for p in options.pre_directives]
+    with gc_paused():
+        config, walk_errors = _evaluate(fs, env, options.defines, build, server_root, pre_directives, live,
+                                        main_view, options.cache)
     project = Project(config, fs, options, build, build_reason, runtime_base, runtime_source, root_inferred,
                       main_real)
     project.live = live
     project.walk_errors = walk_errors
     return project
+
+
+def _evaluate(fs, env, defines, build, server_root, pre_directives, live, main_view, use_cache):
+    """Build and walk (cgidlint.evaluate), or their cached outcome."""
+    store = None
+    if use_cache:
+        from cgidlint import cache
+        store = cache.Store.open()
+    if store is None:
+        builder = Builder(fs, defines=defines, env=env, build=build, server_root=server_root,
+                          pre_directives=pre_directives)
+        builder.live = live
+        config = builder.read_main(main_view)
+        return config, (walk(config, build) if not config.errors else [])
+    key = store.key((fs.read_root, fs.mounts, list(defines), build, server_root, pre_directives, live, main_view))
+    hit = store.lookup(key, fs, env)
+    if hit is not None:
+        return hit
+    recording = cache.RecordingFS(fs)
+    builder = Builder(recording, defines=defines, env=env, build=build, server_root=server_root,
+                      pre_directives=pre_directives)
+    builder.live = live
+    config = builder.read_main(main_view)
+    walk_errors = walk(config, build) if not config.errors else []
+    store.save(key, recording, builder.env_lookups, config, walk_errors)
+    return config, walk_errors

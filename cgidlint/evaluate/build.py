@@ -154,6 +154,7 @@ class Builder(object):
         self.live = True
         self._names = {}  # name as written -> _describe(); cleared when a module loads
         self._seq = 0     # active directives read so far
+        self.env_lookups = {}  # type: Dict[bytes, Optional[bytes]]
         self.config._index = {}
 
     # -- lookups ---------------------------------------------------------
@@ -162,7 +163,9 @@ class Builder(object):
         v = self.config.variables.get(to_str(name).lower())
         if v is not None:
             return v
-        return self.env.get(name)
+        v = self.env.get(name)
+        self.env_lookups[name] = v  # what the result depends on (cgidlint.cache)
+        return v
 
     def command(self, lname):
         """The table entry if the command exists in a module loaded so far."""
