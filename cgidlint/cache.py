@@ -172,14 +172,19 @@ def dump_config(config, walk_errors):
     """``config`` and the walk's errors as marshal-able values."""
     files = [src.path for src in config.files]
     file_no = {id(src): i for i, src in enumerate(config.files)}
+    unread = []  # sources that are not files (the -C directives): kept whole
     node_no = {id(config.root): 0}
     nodes = []
     kinds = {k: i for i, k in enumerate(_KINDS)}
     for d in config.root.walk(active_only=False):
         node_no[id(d)] = len(node_no)
         extra = {k: v for k, v in d.__dict__.items() if k != "_words"}
-        nodes.append((node_no[id(d.parent)], file_no[id(d.source)], d.index, d.name, d.lname, d.args,
-                      kinds[d.kind], d.active, d.known, extra))
+        source = file_no.get(id(d.source))
+        if source is None:
+            source = file_no[id(d.source)] = -1 - len(unread)
+            unread.append((d.source.path, d.source.data))
+        nodes.append((node_no[id(d.parent)], source, d.index, d.name, d.lname, d.args, kinds[d.kind], d.active,
+                      d.known, extra))
 
     def ref(d):
         return node_no[id(d)] if d is not None else -1
@@ -188,7 +193,7 @@ def dump_config(config, walk_errors):
     for k in ("root", "files", "errors", "warnings", "_index", "server_root_directive", "runtime_dir_directive",
               "module_lines"):
         fields.pop(k)
-    return {"files": files, "nodes": nodes, "fields": fields,
+    return {"files": files, "unread": unread, "nodes": nodes, "fields": fields,
             "errors": [_error_values(e) for e in config.errors],
             "warnings": [_error_values(e) for e in config.warnings],
             "server_root_directive": ref(config.server_root_directive),
@@ -204,8 +209,9 @@ def load_config(values, data):
     from cgidlint.parser.source import parse_bytes
     config = Config()
     config.__dict__.update(values["fields"])
-    files = [parse_bytes(data[path], path) for path in values["files"]]
-    config.files = files
+    config.files = [parse_bytes(data[path], path) for path in values["files"]]
+    # index >= 0: a file read; < 0: a source kept whole, from the end
+    files = config.files + [parse_bytes(text, path) for path, text in reversed(values["unread"])]
     all_nodes = [config.root]
     index = {}
     seq = 0

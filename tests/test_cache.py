@@ -1,0 +1,271 @@
+"""The evaluation cache (cgidlint/cache.py): a hit gives what a cold run
+gives, and anything the build depended on invalidates it."""
+
+import os
+import shutil
+import stat
+import threading
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import given, settings, strategies as st
+
+import jails
+from cgidlint import cache, engine
+from cgidlint.cli import main
+from cgidlint.engine import Options
+from cgidlint.evaluate.build import Builder
+from cgidlint.lint import lint_path
+
+CORPUS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "corpus", "real")
+
+
+@pytest.fixture
+def cache_home(tmp_path, monkeypatch):
+    home = tmp_path / "xdg"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home))
+    return home / "cgidlint"
+
+
+@pytest.fixture
+def builds(monkeypatch):
+    """How many times the engine really read a configuration."""
+    count = {"n": 0}
+
+    class CountingBuilder(Builder):
+        def read_main(self, path):
+            count["n"] += 1
+            return Builder.read_main(self, path)
+
+    monkeypatch.setattr(engine, "Builder", CountingBuilder)
+    return count
+
+
+def tree(tmp_path, extra=(), sites=("a", "b")):
+    """A server with IncludeOptional'd site files, ${VAR}s and <IfDefine>."""
+    root = str(tmp_path / "srv")
+    conf = os.path.join(root, "conf", "httpd.conf")
+    jails.write_config(conf, root, ["DefaultRuntimeDir %s/run" % root, "Define SITES %s/sites" % root,
+                                    "IncludeOptional ${SITES}/*.conf",
+                                    "<IfDefine EXTRA>", "DirectoryIndex extra.html # a trailing comment",
+                                    "</IfDefine>", "ErrorLog ${CGIDLINT_TEST_LOG}"] + list(extra))
+    os.makedirs(os.path.join(root, "run"))
+    os.makedirs(os.path.join(root, "sites"))
+    for name in sites:
+        with open(os.path.join(root, "sites", name + ".conf"), "w") as f:
+            f.write("<VirtualHost *:80>\n  ServerName %s.example\n  DirectoryIndex index.html # home\n"
+                    "</VirtualHost>\n" % name)
+    return conf
+
+
+def lint(conf, use_cache=True, defines=(), **kw):
+    project, findings = lint_path(conf, Options(cache=use_cache, defines=defines, **kw))
+    return project, [f.to_dict() for f in findings]
+
+
+def shape(config):
+    """Everything about the evaluated tree that rules and reports can see."""
+    out = []
+    for d in config.root.walk(active_only=False):
+        out.append((d.name, d.lname, d.args, d.file, d.line, d.column, d.text, d.kind, d.active, d.known,
+                    d.seq if d.active else None, d.parent.name, d.close.line if d.close else None,
+                    d.condition_true, list(d.targets), list(d.undefined_vars)))
+    index = {k: [d.line for d in v] for k, v in config.index().items()}
+    errors = [(e.code, e.message, e.file, e.line, e.column, e.phase, e.chain, e.severity)
+              for e in config.errors + config.warnings]
+    fields = (config.defines, config.variables, config.server_root, config.runtime_dir, config.modules,
+              sorted(config.module_lines), config.unknown_modules, config.main_file, config.read_root,
+              [(s.path, s.data, s.texts) for s in config.files])
+    return out, index, errors, fields
+
+
+def test_hit_gives_what_a_cold_run_gives(tmp_path, cache_home, builds, monkeypatch):
+    monkeypatch.setenv("CGIDLINT_TEST_LOG", "/var/log/x")
+    conf = tree(tmp_path)
+    cold_project, cold = lint(conf, use_cache=False)
+    assert builds["n"] == 1 and not cache_home.exists()
+    lint(conf)                      # miss: writes the entry
+    assert builds["n"] == 2 and os.listdir(str(cache_home))
+    project, findings = lint(conf)  # hit
+    assert builds["n"] == 2
+    assert findings == cold and any(f["rule"] == "CG004" for f in findings)
+    assert shape(project.config) == shape(cold_project.config)
+    assert [(e.message, e.line) for e in project.walk_errors] == [(e.message, e.line) for e in
+                                                                   cold_project.walk_errors]
+
+
+def test_cache_dir_is_private(tmp_path, cache_home):
+    lint(tree(tmp_path))
+    assert stat.S_IMODE(os.stat(str(cache_home)).st_mode) == 0o700
+
+
+@pytest.mark.parametrize("change", ["edit_site", "edit_main", "new_site", "remove_site", "define", "env",
+                                    "runtime_dir_gone", "pre_directive"])
+def test_what_the_build_depends_on_invalidates(tmp_path, cache_home, builds, monkeypatch, change):
+    monkeypatch.setenv("CGIDLINT_TEST_LOG", "/var/log/x")
+    conf = tree(tmp_path)
+    root = os.path.dirname(os.path.dirname(conf))
+    lint(conf)
+    _, before = lint(conf)
+    assert builds["n"] == 1
+    kw = {}
+    if change == "edit_site":
+        # same size, same mtime: only the content tells
+        site = os.path.join(root, "sites", "a.conf")
+        st0 = os.stat(site)
+        data = open(site, "rb").read().replace(b"# home", b"#-home")
+        with open(site, "wb") as f:
+            f.write(data)
+        os.utime(site, ns=(st0.st_atime_ns, st0.st_mtime_ns))
+    elif change == "edit_main":
+        with open(conf, "a") as f:
+            f.write("ServerAdmin admin@example.com # contact\n")
+    elif change == "new_site":
+        shutil.copy(os.path.join(root, "sites", "a.conf"), os.path.join(root, "sites", "c.conf"))
+    elif change == "remove_site":
+        os.unlink(os.path.join(root, "sites", "b.conf"))
+    elif change == "define":
+        kw["defines"] = ["EXTRA"]
+    elif change == "env":
+        monkeypatch.setenv("CGIDLINT_TEST_LOG", "/var/log/y")
+    elif change == "runtime_dir_gone":
+        os.rmdir(os.path.join(root, "run"))
+    elif change == "pre_directive":
+        kw["pre_directives"] = ["Define EXTRA"]
+    project, after = lint(conf, **kw)
+    assert builds["n"] == 2
+    cold_project, cold = lint(conf, use_cache=False, **kw)
+    assert after == cold and shape(project.config) == shape(cold_project.config)
+    lint(conf, **kw)
+    assert builds["n"] == 3  # the new entry is used from then on
+    if change != "env":
+        assert after != before or change == "remove_site" or project.config.errors
+
+
+def test_unreferenced_environment_does_not_invalidate(tmp_path, cache_home, builds, monkeypatch):
+    monkeypatch.setenv("CGIDLINT_TEST_LOG", "/var/log/x")
+    conf = tree(tmp_path)
+    lint(conf)
+    monkeypatch.setenv("CGIDLINT_UNRELATED", "1")
+    lint(conf)
+    assert builds["n"] == 1
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip", "garbage", "empty", "directory"])
+def test_a_damaged_entry_is_ignored_and_replaced(tmp_path, cache_home, builds, damage):
+    conf = tree(tmp_path)
+    _, cold = lint(conf)
+    entry = [os.path.join(d, f) for d, _, fs in os.walk(str(cache_home)) for f in fs][0]
+    data = open(entry, "rb").read()
+    if damage == "directory":
+        os.unlink(entry)
+        os.mkdir(entry)
+    else:
+        new = {"truncate": data[:len(data) // 2], "flip": data[:-10] + bytes([data[-10] ^ 1]) + data[-9:],
+               "garbage": os.urandom(len(data)), "empty": b""}[damage]
+        with open(entry, "wb") as f:
+            f.write(new)
+    _, findings = lint(conf)
+    assert findings == cold and builds["n"] == 2
+    if damage != "directory":
+        lint(conf)
+        assert builds["n"] == 2  # rewritten, then used
+
+
+def test_deleting_the_cache_dir_is_safe(tmp_path, cache_home, builds):
+    conf = tree(tmp_path)
+    _, cold = lint(conf)
+    shutil.rmtree(str(cache_home))
+    _, findings = lint(conf)
+    assert findings == cold and builds["n"] == 2
+
+
+def test_unusable_cache_dir_means_no_cache(tmp_path, cache_home, builds):
+    conf = tree(tmp_path)
+    cache_home.parent.mkdir(parents=True)
+    cache_home.write_text("not a directory")
+    _, cold = lint(conf)
+    _, findings = lint(conf)
+    assert findings == cold and builds["n"] == 2
+    os.unlink(str(cache_home))
+    cache_home.mkdir(mode=0o777)
+    os.chmod(str(cache_home), 0o777)  # others could plant entries: not used
+    lint(conf)
+    lint(conf)
+    assert builds["n"] == 4 and not os.listdir(str(cache_home))
+
+
+def test_cli_no_cache_bypasses(tmp_path, cache_home, builds):
+    conf = tree(tmp_path)
+    runner = CliRunner()
+    r1 = runner.invoke(main, [conf, "--no-cache", "--format", "json"])
+    assert not cache_home.exists() and builds["n"] == 1
+    r2 = runner.invoke(main, [conf, "--format", "json"])
+    r3 = runner.invoke(main, [conf, "--format", "json"])
+    assert builds["n"] == 2 and r1.output == r2.output == r3.output and r1.exit_code == r3.exit_code
+    runner.invoke(main, [conf, "--no-cache"])
+    assert builds["n"] == 3
+
+
+def test_concurrent_runs_leave_a_whole_entry(tmp_path, cache_home):
+    conf = tree(tmp_path, sites=["s%d" % i for i in range(30)])
+    _, cold = lint(conf, use_cache=False)
+    results = []
+
+    def run():
+        results.append(lint(conf)[1])
+
+    threads = [threading.Thread(target=run) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(r == cold for r in results)
+    assert not [f for d, _, fs in os.walk(str(cache_home)) for f in fs if f.startswith(".tmp-")]
+    assert lint(conf)[1] == cold
+
+
+@pytest.mark.parametrize("name", sorted(os.listdir(CORPUS)) if os.path.isdir(CORPUS) else [])
+def test_corpus_round_trip(tmp_path, cache_home, name):
+    """Every real tree evaluates to the same thing from the cache."""
+    top = os.path.join(CORPUS, name)
+    if not os.path.isdir(top):
+        pytest.skip("not a tree")
+    try:
+        engine.find_main_config(top)
+    except engine.UsageError:
+        # no conventional main file: the first config-looking file of the tree
+        files = sorted(os.path.join(d, f) for d, _, fs in os.walk(top) for f in fs
+                       if f.endswith((".conf", ".conf.in")))
+        if not files:
+            pytest.skip("no server config (.htaccess only)")
+        top = files[0]
+    cold_project, cold = lint(top, use_cache=False)
+    lint(top)
+    project, findings = lint(top)
+    assert findings == cold
+    assert shape(project.config) == shape(cold_project.config)
+
+
+lines = st.sampled_from([b"ServerName a", b"<IfDefine X>", b"</IfDefine>", b"<Directory />", b"</Directory>",
+                         b"# c \\", b"Define X 1", b"UnDefine X", b"DirectoryIndex a # b", b"ErrorLog ${NOPE}",
+                         b"  Require all granted", b"", b"Bogus", b"<IfModule nope>", b"</IfModule>",
+                         b"Include \"/nonexistent/*.conf\"", b"\x00x"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(lines, max_size=12), st.sampled_from([b"\n", b"\r\n"]))
+def test_any_config_round_trips(body, eol):
+    import tempfile
+    with tempfile.TemporaryDirectory() as d:
+        os.environ["XDG_CACHE_HOME"] = os.path.join(d, "xdg")
+        try:
+            conf = os.path.join(d, "httpd.conf")
+            with open(conf, "wb") as f:
+                f.write(b"ServerRoot " + d.encode() + eol + eol.join(body) + eol)
+            cold_project, cold = lint(conf, use_cache=False)
+            lint(conf)
+            project, findings = lint(conf)
+            assert findings == cold and shape(project.config) == shape(cold_project.config)
+        finally:
+            del os.environ["XDG_CACHE_HOME"]
