@@ -99,3 +99,73 @@ def test_resolve_env_rules():
     assert out == b"$A-1-${A-${A}}" and undefined == [b"A-${A"]
     out, undefined = resolve_env(b"${a:b}", table.get)
     assert out == b"${a:b}" and undefined == []
+
+
+# -- the fast paths agree with the plain rules ------------------------------
+
+def reference_getword_conf(line, pos=0):
+    """ap_getword_conf scanned byte by byte (the rules of parser-spec.md
+    §1.4, written the slow obvious way)."""
+    space = b" \t\n\r\x0b\x0c"
+    n = len(line)
+    while pos < n and line[pos] in space:
+        pos += 1
+    if pos >= n:
+        return b"", pos, pos, None
+    start = pos
+    quote = line[pos]
+    if quote in b"\"'":
+        out = bytearray()
+        end = pos + 1
+        while end < n and line[end] != quote:
+            if line[end] == 0x5C and end + 1 < n and line[end + 1] in (quote, 0x5C):
+                out.append(line[end + 1])
+                end += 2
+            else:
+                out.append(line[end])
+                end += 1
+        if end < n:
+            end += 1
+    else:
+        out = bytearray()
+        end = pos
+        while end < n and line[end] not in space:
+            if line[end] == 0x5C and end + 1 < n and line[end + 1] == 0x5C:
+                out.append(0x5C)
+                end += 2
+            else:
+                out.append(line[end])
+                end += 1
+        quote = None
+    nxt = end
+    while nxt < n and line[nxt] in space:
+        nxt += 1
+    return bytes(out), start, nxt, quote
+
+
+word_bytes = st.lists(st.sampled_from([b"a", b" ", b"\t", b"\\", b'"', b"'", b"\\\\", b'\\"', b"\x0b", b"x y"]),
+                      max_size=16).map(b"".join)
+
+
+@given(word_bytes, st.integers(0, 20))
+@settings(max_examples=1000)
+def test_getword_conf_matches_the_byte_by_byte_rules(line, pos):
+    pos = min(pos, len(line))
+    assert getword_conf(line, pos) == reference_getword_conf(line, pos)
+
+
+@given(config_bytes)
+@settings(max_examples=500)
+def test_fast_split_gives_the_general_records(data):
+    """Files without NUL or continuation take the fast path; its records
+    (made one by one or all at once) are the general path's."""
+    from cgidlint.parser.source import _parse_lines
+    src = parse_bytes(data)
+    general = _parse_lines(data)
+    assert [src.line_at(i) for i in range(len(src.texts))] == general
+    assert parse_bytes(data).lines == general
+    assert src.texts == [l.text for l in general]
+    assert [src.line_number(i) for i in range(len(general))] == [l.line for l in general]
+    half = parse_bytes(data)
+    made = [half.line_at(i) for i in range(0, len(general), 2)]
+    assert all(a is b for a, b in zip(made, half.lines[::2]))  # identity kept

@@ -397,6 +397,7 @@ class Builder(object):
                 raise BuildError(err, src, line, node.column)
         if lname in _CONDITIONALS:
             node.kind = CONDITIONAL
+            node.children = []
             self.conditional(node, reader)
             return
         words = split_words(node.args)
@@ -443,11 +444,13 @@ class Builder(object):
                     self.config.unknown_modules.append(sym)
         elif lname in ("include", "includeoptional"):
             node.kind = INCLUDE
+            node.children = []
             node.targets = []
             self.include(node, reader, optional=lname == "includeoptional")
         elif lname in ("<macro",):
             # mod_macro keeps the body for later ``Use``; we keep it inactive.
             node.kind = CONDITIONAL
+            node.children = []
             node.condition_true = False
             self.soak(node, reader, keep=True)
 

@@ -52,7 +52,10 @@ class Directive(object):
         self.source = source        # SourceFile holding the line
         self.index = index          # logical line index in ``source``
         self.parent = parent        # enclosing Directive (any kind) or None
-        self.children = []          # type: List[Directive]
+        # A plain directive has no body: one shared empty tuple instead of
+        # a list each (a list is made when a read-time directive turns out
+        # to be a conditional or an Include).
+        self.children = [] if kind != PLAIN else ()  # type: List[Directive]
         self.active = active
         self.kind = kind
         self.known = known          # name found in the directive table

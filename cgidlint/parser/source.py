@@ -143,7 +143,7 @@ class SourceFile(object):
             indents = list(map(sub, map(len, parts), map(len, map(bytes.lstrip, parts))))
             for i in compress(range(n), map(not_, texts)):
                 indents[i] = 0  # a blank line has no indentation
-            numbers = range(1, n + 1)
+            numbers = list(range(1, n + 1))  # one int object for first_line and line
             no = repeat(False)
             lines = list(map(_new_line, repeat(LogicalLine),
                              zip(chain((0,), ends), ends, numbers, numbers, texts, indents, no, no, no)))

@@ -10,10 +10,14 @@ up to the first ``}``, looked up in the Define table (case-insensitive keys),
 then the environment; not found stays literal.
 """
 
+import re
 from typing import Callable, List, Optional, Tuple
 
 _SPACE = b" \t\n\r\x0b\x0c"
 _QUOTES = (0x22, 0x27)  # '"', "'"
+_QUOTE_BYTES = {0x22: b'"', 0x27: b"'"}
+_BLANKS = re.compile(b"[" + re.escape(_SPACE) + b"]*")
+_NON_BLANKS = re.compile(b"[^" + re.escape(_SPACE) + b"]*")
 
 
 def _unescape(raw, quote):
@@ -44,32 +48,31 @@ def getword_conf(line, pos=0):
     the line the word is ``b""``.
     """
     n = len(line)
-    while pos < n and line[pos] in _SPACE:
-        pos += 1
+    pos = _BLANKS.match(line, pos).end()
     if pos >= n:
         return b"", pos, pos, None
     start = pos
     quote = line[pos]
     if quote in _QUOTES:
-        end = pos + 1
-        while end < n and line[end] != quote:
-            if line[end] == 0x5C and end + 1 < n and (line[end + 1] == quote or line[end + 1] == 0x5C):
-                end += 2
-            else:
-                end += 1
+        end = line.find(_QUOTE_BYTES[quote], pos + 1)
+        if end == -1:
+            end = n
+        if b"\\" in line[pos + 1:end]:
+            # Escapes before the quote found: scan as httpd does.
+            end = pos + 1
+            while end < n and line[end] != quote:
+                if line[end] == 0x5C and end + 1 < n and (line[end + 1] == quote or line[end + 1] == 0x5C):
+                    end += 2
+                else:
+                    end += 1
         word = _unescape(line[pos + 1:end], quote)
-        if end < n and line[end] == quote:
-            end += 1
+        if end < n:
+            end += 1  # the closing quote
     else:
-        end = pos
-        while end < n and line[end] not in _SPACE:
-            end += 1
+        end = _NON_BLANKS.match(line, pos).end()
         word = _unescape(line[pos:end], None)
         quote = None
-    nxt = end
-    while nxt < n and line[nxt] in _SPACE:
-        nxt += 1
-    return word, start, nxt, quote
+    return word, start, _BLANKS.match(line, end).end(), quote
 
 
 def is_simple(text):
