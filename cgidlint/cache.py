@@ -23,7 +23,8 @@ permissions, users).
 
 Where: ``$XDG_CACHE_HOME/cgidlint`` or ``~/.cache/cgidlint``, one file per
 (tree, options), created 0700 and replaced atomically (rename), so
-concurrent runs never see half a file.  Entries are ``marshal`` data (only
+concurrent runs never see half a file; the 32 most recently written are
+kept.  Entries are ``marshal`` data (only
 plain values: no code runs on load, unlike pickle) behind a SHA-256 of
 their content: a truncated, corrupt or foreign file is ignored and
 rewritten.  Deleting the directory at any time is safe.
@@ -33,12 +34,13 @@ import hashlib
 import marshal
 import os
 import stat
-import tempfile
+from array import array
 from typing import Optional
 
 from cgidlint import __version__
 
 FORMAT = b"cgidlint-cache-1\n"
+MAX_ENTRIES = 32  # entries kept (one per linted tree and set of options)
 # Modules whose code decides what the build and walk produce.
 _CODE = ("cgidlint.cache", "cgidlint.parser.source", "cgidlint.parser.tokens", "cgidlint.evaluate.build",
          "cgidlint.evaluate.walk", "cgidlint.evaluate.model", "cgidlint.evaluate.includes",
@@ -169,22 +171,34 @@ def _error(values):
 
 
 def dump_config(config, walk_errors):
-    """``config`` and the walk's errors as marshal-able values."""
+    """``config`` and the walk's errors as marshal-able values.  Nodes are
+    stored by column, numbers as packed arrays: loading then holds little
+    besides the tree it makes."""
     files = [src.path for src in config.files]
     file_no = {id(src): i for i, src in enumerate(config.files)}
     unread = []  # sources that are not files (the -C directives): kept whole
     node_no = {id(config.root): 0}
-    nodes = []
+    parents, sources, indexes = array("l"), array("l"), array("l")
+    flags = bytearray()
+    names, lnames, args = [], [], []
+    extras = {}
     kinds = {k: i for i, k in enumerate(_KINDS)}
     for d in config.root.walk(active_only=False):
-        node_no[id(d)] = len(node_no)
-        extra = {k: v for k, v in d.__dict__.items() if k != "_words"}
+        n = node_no[id(d)] = len(node_no)
         source = file_no.get(id(d.source))
         if source is None:
             source = file_no[id(d.source)] = -1 - len(unread)
             unread.append((d.source.path, d.source.data))
-        nodes.append((node_no[id(d.parent)], source, d.index, d.name, d.lname, d.args, kinds[d.kind], d.active,
-                      d.known, extra))
+        parents.append(node_no[id(d.parent)])
+        sources.append(source)
+        indexes.append(d.index)
+        flags.append(kinds[d.kind] << 2 | d.active << 1 | d.known)
+        names.append(d.name)
+        lnames.append(d.lname)
+        args.append(d.args)
+        extra = {k: v for k, v in d.__dict__.items() if k != "_words"}
+        if extra:
+            extras[n] = extra
 
     def ref(d):
         return node_no[id(d)] if d is not None else -1
@@ -193,13 +207,21 @@ def dump_config(config, walk_errors):
     for k in ("root", "files", "errors", "warnings", "_index", "server_root_directive", "runtime_dir_directive",
               "module_lines"):
         fields.pop(k)
-    return {"files": files, "unread": unread, "nodes": nodes, "fields": fields,
+    return {"files": files, "unread": unread, "fields": fields,
+            "nodes": (parents.tobytes(), sources.tobytes(), indexes.tobytes(), bytes(flags), names, lnames, args,
+                      extras),
             "errors": [_error_values(e) for e in config.errors],
             "warnings": [_error_values(e) for e in config.warnings],
             "server_root_directive": ref(config.server_root_directive),
             "runtime_dir_directive": ref(config.runtime_dir_directive),
             "module_lines": {k: ref(v) for k, v in config.module_lines.items()},
             "walk_errors": [_error_values(e) for e in walk_errors]}
+
+
+def _longs(raw):
+    a = array("l")
+    a.frombytes(raw)
+    return a
 
 
 def load_config(values, data):
@@ -212,12 +234,17 @@ def load_config(values, data):
     config.files = [parse_bytes(data[path], path) for path in values["files"]]
     # index >= 0: a file read; < 0: a source kept whole, from the end
     files = config.files + [parse_bytes(text, path) for path, text in reversed(values["unread"])]
+    parents, sources, indexes, flags, names, lnames, args, extras = values["nodes"]
     all_nodes = [config.root]
+    append = all_nodes.append
     index = {}
     seq = 0
-    for parent_no, file_no, line_index, name, lname, args, kind, active, known, extra in values["nodes"]:
+    for parent_no, file_no, line_index, flag, name, lname, arg in zip(
+            _longs(parents), _longs(sources), _longs(indexes), flags, names, lnames, args):
         parent = all_nodes[parent_no]
-        d = Directive(name, args, files[file_no], line_index, parent, _KINDS[kind], active, known, lname, seq)
+        active = flag & 2
+        d = Directive(name, arg, files[file_no], line_index, parent, _KINDS[flag >> 2], bool(active),
+                      bool(flag & 1), lname, seq)
         if active:
             seq += 1
             same = index.get(lname)
@@ -225,10 +252,10 @@ def load_config(values, data):
                 index[lname] = [d]
             else:
                 same.append(d)
-        if extra:
-            d.__dict__.update(extra)
         parent.children.append(d)
-        all_nodes.append(d)
+        append(d)
+    for n, extra in extras.items():
+        all_nodes[n].__dict__.update(extra)
 
     def node(i):
         return all_nodes[i] if i >= 0 else None
@@ -275,7 +302,19 @@ class Store(object):
         return h.hexdigest()
 
     def path(self, key):
-        return os.path.join(self.directory, key[:2], key)
+        return os.path.join(self.directory, key)
+
+    def prune(self):
+        """Drop the least recently written entries beyond MAX_ENTRIES
+        (entries of older cgidlint versions or of trees no longer linted)."""
+        keep = MAX_ENTRIES
+        try:
+            entries = [e for e in os.scandir(self.directory) if e.is_file(follow_symlinks=False)]
+            entries.sort(key=lambda e: e.stat(follow_symlinks=False).st_mtime_ns, reverse=True)
+            for e in entries[keep:]:
+                os.unlink(e.path)
+        except OSError:
+            pass
 
     def lookup(self, key, fs, env):
         """(Config, walk errors) when the entry for ``key`` is still right
@@ -286,12 +325,13 @@ class Store(object):
         except OSError:
             return None
         head = len(FORMAT)
-        if raw[:head] != FORMAT or hashlib.sha256(raw[head + 32:]).digest() != raw[head:head + 32]:
+        if raw[:head] != FORMAT or hashlib.sha256(memoryview(raw)[head + 32:]).digest() != raw[head:head + 32]:
             return None
         try:
-            stored_key, questions, env_lookups, values = marshal.loads(raw[head + 32:])
+            stored_key, questions, env_lookups, values = marshal.loads(memoryview(raw)[head + 32:])
         except (EOFError, ValueError, TypeError):
             return None
+        del raw
         if stored_key != key:
             return None
         for name, value in env_lookups:
@@ -316,14 +356,15 @@ class Store(object):
                                      dump_config(config, walk_errors)))
         except ValueError:
             return  # something not plain in the tree: do not cache it
+        import tempfile  # only when writing
         target = self.path(key)
         try:
-            os.makedirs(os.path.dirname(target), mode=0o700, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".tmp-")
+            fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-")
             try:
                 with os.fdopen(fd, "wb") as f:
                     f.write(FORMAT + hashlib.sha256(payload).digest() + payload)
                 os.replace(tmp, target)
+                self.prune()
             except BaseException:
                 try:
                     os.unlink(tmp)

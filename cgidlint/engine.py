@@ -10,7 +10,6 @@ import gc
 import os
 import re
 import stat
-import subprocess
 from typing import Dict, List, Optional, Sequence
 
 from cgidlint.evaluate.build import Builder
@@ -162,6 +161,7 @@ def _tree_top(main_real):
 
 
 def _httpd_info(binary):
+    import subprocess  # only with --httpd: not on every lint's start-up path
     try:
         out = subprocess.run([binary, "-V"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                              timeout=20).stdout.decode("utf-8", "replace")

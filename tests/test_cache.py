@@ -269,3 +269,11 @@ def test_any_config_round_trips(body, eol):
             assert findings == cold and shape(project.config) == shape(cold_project.config)
         finally:
             del os.environ["XDG_CACHE_HOME"]
+
+
+def test_old_entries_are_pruned(tmp_path, cache_home, monkeypatch):
+    monkeypatch.setattr(cache, "MAX_ENTRIES", 3)
+    confs = [tree(tmp_path / str(i)) for i in range(5)]
+    for conf in confs:
+        lint(conf)
+    assert len(os.listdir(str(cache_home))) == 3

@@ -15,8 +15,9 @@ Lossless by construction: every logical line keeps the byte range it came
 from, and the ranges tile the file, so ``dump()`` returns the input bytes.
 """
 
-from itertools import accumulate, chain, compress, count, repeat
-from operator import add, itemgetter, not_, sub
+import re
+from itertools import repeat
+from operator import itemgetter, methodcaller, sub
 from typing import List, Optional
 
 # config.c VARBUF_MAX_LEN: the longest logical line httpd accepts in the
@@ -74,6 +75,8 @@ class LogicalLine(tuple):
 
 
 _new_line = tuple.__new__
+_LF = re.compile(b"\n")
+_match_end = methodcaller("end")
 
 
 class SourceFile(object):
@@ -110,16 +113,20 @@ class SourceFile(object):
 
     # -- logical lines -----------------------------------------------------
     def _physical_ends(self):
-        """Offset just past each physical line's LF (simple files only)."""
+        """Offset just past each physical line (simple files only)."""
         if self._ends is None:
-            # cumulative content lengths plus one LF per line, all in C
-            self._ends = list(map(add, accumulate(map(len, self.data.split(b"\n"))), count(1)))
+            # one match object at a time: no copy of the lines alongside
+            # everything else alive at the end of a large lint
+            ends = list(map(_match_end, _LF.finditer(self.data)))
+            if len(ends) < len(self.texts):
+                ends.append(len(self.data))  # the last line has no LF
+            self._ends = ends
         return self._ends
 
     def _make(self, i):
         ends = self._physical_ends()
         start = ends[i - 1] if i else 0
-        end = min(ends[i], len(self.data))
+        end = ends[i]
         text = self.texts[i]
         indent = 0
         if text:
@@ -136,17 +143,15 @@ class SourceFile(object):
             data = self.data
             texts = self.texts
             n = len(texts)
-            parts = data.split(b"\n")[:n]
-            ends = list(map(add, accumulate(map(len, parts)), count(1)))
-            if ends and ends[-1] > len(data):
-                ends[-1] = len(data)  # the last line has no LF
-            indents = list(map(sub, map(len, parts), map(len, map(bytes.lstrip, parts))))
-            for i in compress(range(n), map(not_, texts)):
-                indents[i] = 0  # a blank line has no indentation
+            ends = self._physical_ends()
+            starts = [0] + ends[:n - 1]
+            # A line's text starts right after its indentation, and nothing
+            # before it in the line can match it (it is blank there).
+            indents = list(map(sub, map(data.find, texts, starts), starts))
             numbers = list(range(1, n + 1))  # one int object for first_line and line
             no = repeat(False)
             lines = list(map(_new_line, repeat(LogicalLine),
-                             zip(chain((0,), ends), ends, numbers, numbers, texts, indents, no, no, no)))
+                             zip(starts, ends, numbers, numbers, texts, indents, no, no, no)))
             for i, l in self._made.items():
                 lines[i] = l  # keep the identity of lines handed out before
             self._lines = lines
