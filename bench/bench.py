@@ -3,9 +3,10 @@
     python3 bench/bench.py [--runs N] [--trees a,b,...] [--write bench/RESULTS.md] [--keep DIR]
 
 Generates the trees (see TREES), then for each runs ``apache2 -t`` and
-cgidlint on the same tree alternately: one warm-up of each, then N runs of
-each (default 5).  cgidlint runs twice per round: cold (``--no-cache``) and
-re-run with the cache warm.  Prints medians, the ratios to ``apache2 -t``
+cgidlint on the same tree alternately: one warm-up round, then N rounds
+(default 5).  A round runs ``apache2 -t``, then cgidlint cold
+(``--no-cache``), cgidlint with an empty cache (it writes the entry) and
+cgidlint again (a cache hit).  Prints medians, the ratios to ``apache2 -t``
 and the peak RSS of each process (``wait4`` rusage), and with ``--write``
 puts the table into that file between the bench markers, keeping the rest.
 
@@ -183,20 +184,31 @@ def cgidlint_command():
     return [script] if os.path.exists(script) else [sys.executable, "-m", "cgidlint"]
 
 
-def measure(conf, runs, cache_dir, options):
-    env = dict(os.environ, XDG_CACHE_HOME=cache_dir)
+def child_env(base):
+    """The environment the programs run in: cgidlint's cache under ``base``;
+    compiled bytecode kept (under ``base`` too), as for an installed package
+    (PYTHONDONTWRITEBYTECODE would recompile every module on every run)."""
+    env = dict(os.environ, XDG_CACHE_HOME=os.path.join(base, "cache"), PYTHONPYCACHEPREFIX=os.path.join(base, "pyc"))
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
+def measure(conf, runs, env, options):
     httpd = ["apache2", "-t", "-f", conf]
     lint = cgidlint_command() + [conf] + options
+    cache_dir = os.path.join(env["XDG_CACHE_HOME"], "cgidlint")
     check = subprocess.run(httpd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
     if check.returncode != 0:
         raise SystemExit("apache2 -t fails on %s:\n%s" % (conf, check.stdout.decode(errors="replace")[-2000:]))
     out = subprocess.run(lint, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
     if out.returncode not in (0, 1):
         raise SystemExit("cgidlint fails on %s:\n%s" % (conf, out.stdout.decode(errors="replace")[-2000:]))
-    samples = {"httpd": [], "cold": [], "cached": []}
-    commands = {"httpd": httpd, "cold": lint + ["--no-cache"], "cached": lint}
+    samples = {"httpd": [], "cold": [], "first": [], "cached": []}
+    commands = {"httpd": httpd, "cold": lint + ["--no-cache"], "first": lint, "cached": lint}
     for round_no in range(runs + 1):   # round 0 is the warm-up
-        for what in ("httpd", "cold", "cached"):
+        for what in ("httpd", "cold", "first", "cached"):
+            if what == "first":
+                shutil.rmtree(cache_dir, ignore_errors=True)  # a miss: reads, then writes the entry
             result = run(commands[what], env)
             if round_no:
                 samples[what].append(result)
@@ -205,19 +217,21 @@ def measure(conf, runs, cache_dir, options):
 
 def machine_line():
     httpd_version = subprocess.run(["apache2", "-v"], stdout=subprocess.PIPE).stdout.decode().splitlines()[0]
-    return "%s; %d cores; Python %s; %s" % (" ".join(platform.uname()), os.cpu_count() or 0,
-                                            platform.python_version(), httpd_version.split(":", 1)[-1].strip())
+    uname = subprocess.run(["uname", "-a"], stdout=subprocess.PIPE).stdout.decode().strip()
+    return "`%s`; %d cores; Python %s; %s" % (uname, os.cpu_count() or 0, platform.python_version(),
+                                              httpd_version.split(":", 1)[-1].strip())
 
 
 def table(results, runs):
-    rows = ["| tree | size | apache2 -t | cgidlint cold | ratio | cgidlint re-run (cache) | ratio | "
-            "peak RSS apache2 -t | peak RSS cgidlint cold / re-run |",
-            "|---|---|---|---|---|---|---|---|---|"]
+    rows = ["| tree | config | apache2 -t | cgidlint cold | ratio | first run (writes cache) | ratio "
+            "| re-run (cache hit) | ratio | peak RSS apache2 -t | peak RSS cgidlint cold / hit | ratio |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, what, size, r in results:
-        h, c, k = r["httpd"], r["cold"], r["cached"]
-        rows.append("| %s (%s) | %.1f MB | %.3f s | %.3f s | %.2fx | %.3f s | %.2fx | %.0f MB | %.0f / %.0f MB |" % (
-            name, what, size / 1e6, h[0], c[0], c[0] / h[0], k[0], k[0] / h[0], h[1] / 1024, c[1] / 1024,
-            k[1] / 1024))
+        h, c, f, k = r["httpd"], r["cold"], r["first"], r["cached"]
+        rows.append("| %s (%s) | %.2f MB | %.3f s | %.3f s | **%.2fx** | %.3f s | %.2fx | %.3f s | **%.2fx** "
+                    "| %.0f MB | %.0f / %.0f MB | **%.2fx** |" % (
+                        name, what, size / 1e6, h[0], c[0], c[0] / h[0], f[0], f[0] / h[0], k[0], k[0] / h[0],
+                        h[1] / 1024, c[1] / 1024, k[1] / 1024, c[1] / h[1]))
     date = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
     return "\n".join(["Measured %s on: %s" % (date, machine_line()), "",
                       "Medians of %d alternating runs after one warm-up; wall time includes process start." % runs,
@@ -246,7 +260,7 @@ def main():
     if unknown:
         ap.error("unknown trees: %s" % ", ".join(sorted(unknown)))
     base = args.keep or tempfile.mkdtemp(prefix="cgidlint-bench-")
-    cache_dir = os.path.join(base, "cache")
+    env = child_env(base)
     results = []
     try:
         for name, what, make, options in TREES:
@@ -256,11 +270,12 @@ def main():
             shutil.rmtree(root, ignore_errors=True)
             os.makedirs(root)
             conf = make(root)
-            r = measure(conf, args.runs, cache_dir, options)
+            r = measure(conf, args.runs, env, options)
             results.append((name, what, tree_size(conf), r))
-            h, c, k = r["httpd"], r["cold"], r["cached"]
-            print("%-11s apache2 -t %.3f s %4.0f MB | cold %.3f s (%.2fx) %4.0f MB | re-run %.3f s (%.2fx) %4.0f MB"
-                  % (name, h[0], h[1] / 1024, c[0], c[0] / h[0], c[1] / 1024, k[0], k[0] / h[0], k[1] / 1024),
+            h, c, f, k = r["httpd"], r["cold"], r["first"], r["cached"]
+            print("%-11s apache2 -t %.3f s %4.0f MB | cold %.3f s (%.2fx) %4.0f MB | first %.3f s (%.2fx) "
+                  "| re-run %.3f s (%.2fx) %4.0f MB" % (name, h[0], h[1] / 1024, c[0], c[0] / h[0], c[1] / 1024,
+                                                        f[0], f[0] / h[0], k[0], k[0] / h[0], k[1] / 1024),
                   flush=True)
     finally:
         if not args.keep:

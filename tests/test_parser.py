@@ -169,3 +169,16 @@ def test_fast_split_gives_the_general_records(data):
     half = parse_bytes(data)
     made = [half.line_at(i) for i in range(0, len(general), 2)]
     assert all(a is b for a, b in zip(made, half.lines[::2]))  # identity kept
+
+
+@given(word_bytes)
+@settings(max_examples=1000)
+def test_all_words_is_repeated_getword_conf(text):
+    from cgidlint.parser.tokens import all_words
+    text = text.strip()  # arguments never start or end with blanks
+    words = []
+    pos = 0
+    while pos < len(text):
+        word, _, pos, _ = reference_getword_conf(text, pos)
+        words.append(word)
+    assert all_words(text) == words

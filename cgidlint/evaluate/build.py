@@ -20,7 +20,7 @@ from cgidlint.evaluate.modules import available_command, builtin_modules, is_kno
 from cgidlint.httpd_data import flags
 from cgidlint.httpd_data.directives import DIRECTIVES
 from cgidlint.parser.source import SourceFile, parse_bytes
-from cgidlint.parser.tokens import getword_conf, is_simple, resolve_env, split_words
+from cgidlint.parser.tokens import all_words, getword_conf, resolve_env, split_words
 
 MAX_INCLUDE_DEPTH = 128  # AP_MAX_INCLUDE_DEPTH
 
@@ -48,17 +48,10 @@ class BuildError(Exception):
 def argc_error(name, args_how, help_text, args):
     # type: (str, str, str, bytes) -> Optional[str]
     """invoke_cmd's argument-count check; None when the arguments fit."""
-    if is_simple(args):
-        words = args.split()
-    else:
-        # Collect words the way invoke_cmd calls ap_getword_conf (an empty
-        # quoted word counts as missing).
-        words = []
-        pos = 0
-        n = len(args)
-        while pos < n:
-            w, _, pos, _ = getword_conf(args, pos)
-            words.append(w)
+    # The words as invoke_cmd reads them with ap_getword_conf (an empty
+    # quoted word counts as missing).
+    words = all_words(args)
+
     def w(i):
         return words[i] if i < len(words) else b""
 

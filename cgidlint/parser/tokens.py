@@ -100,6 +100,28 @@ def split_words(text):
     return words
 
 
+# Without backslashes a token is a quoted run (to its quote or the end) or
+# a run of non-blanks.
+_PLAIN_TOKENS = re.compile(b'"([^"]*)"?|\'([^\']*)\'?|([^' + re.escape(_SPACE) + b']+)')
+
+
+def all_words(text):
+    # type: (bytes) -> List[bytes]
+    """Every word of ``text`` as repeated ``ap_getword_conf`` calls return
+    them, empty quoted words included (invoke_cmd's argument counting)."""
+    if is_simple(text):
+        return text.split()
+    if b"\\" not in text:
+        return [a or b or c for a, b, c in _PLAIN_TOKENS.findall(text)]
+    words = []
+    pos = 0
+    n = len(text)
+    while pos < n:
+        word, _, pos, _ = getword_conf(text, pos)
+        words.append(word)
+    return words
+
+
 def resolve_env(text, lookup):
     # type: (bytes, Callable[[bytes], Optional[bytes]]) -> Tuple[bytes, List[bytes]]
     """Expand ``${NAME}`` in ``text``.  Returns (expanded, undefined names).
