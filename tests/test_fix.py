@@ -332,6 +332,9 @@ def test_property_jail_include_diff_touches_exactly_the_line(tmp_path):
         sf = parse_bytes(data)
         hit = [l for l in sf.lines if l.text == sock.encode()]
         assume(len(hit) == 1)
+        # A comment ending in a backslash swallows the <IfModule> opener: the
+        # lone </IfModule> is then a syntax error and nothing is fixed.
+        assume(not in_block or any(l.text == b"<IfModule cgid_module>" for l in sf.lines))
         with open(extra, "wb") as f:
             f.write(data)
         r = run_fix(conf, "--write")
