@@ -182,3 +182,13 @@ def test_all_words_is_repeated_getword_conf(text):
         word, _, pos, _ = reference_getword_conf(text, pos)
         words.append(word)
     assert all_words(text) == words
+
+
+def test_length_limit_is_per_line_not_per_file(monkeypatch):
+    from cgidlint.parser import source
+    monkeypatch.setattr(source, "MAX_LINE_LEN", 10)
+    big = parse_bytes(b"Define A 1\n" * 5)        # 55 bytes, every line within the limit
+    assert big.simple and big.too_long_at is None
+    long_line = parse_bytes(b"Define A 1\nDefine B 12\nX\n")
+    assert not long_line.simple and long_line.too_long_at == 1
+    assert [l.too_long for l in long_line.lines] == [False, True, False]

@@ -223,13 +223,16 @@ def _split_physical(data):
 def parse_bytes(data, path="<string>"):
     # type: (bytes, str) -> SourceFile
     """Split ``data`` into logical lines.  Never raises on any byte input."""
-    if b"\x00" not in data and b"\\\n" not in data and b"\\\r\n" not in data and len(data) <= MAX_LINE_LEN:
-        # No NUL, no continuation, no line can be too long: one logical
-        # line per physical line, and only the texts are needed to read it.
-        texts = [p.strip() for p in data.split(b"\n")]
-        if data[-1:] == b"\n" or not data:
-            texts.pop()  # nothing after the last LF
-        return SourceFile(path, data, texts)
+    if b"\x00" not in data and b"\\\n" not in data and b"\\\r\n" not in data:
+        # No NUL, no continuation: one logical line per physical line, and
+        # only the texts are needed to read it.
+        parts = data.split(b"\n")
+        if len(data) <= MAX_LINE_LEN or max(map(len, parts)) <= MAX_LINE_LEN:
+            texts = list(map(bytes.strip, parts))
+            del parts
+            if data[-1:] == b"\n" or not data:
+                texts.pop()  # nothing after the last LF
+            return SourceFile(path, data, texts)
     lines = _parse_lines(data)
     return SourceFile(path, data, [l[4] for l in lines], lines)
 
