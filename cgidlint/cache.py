@@ -123,15 +123,15 @@ class RecordingFS(object):
 
 
 def _listing(entries):
-    """What includes.py uses of a directory: names and which are directories
-    (not following links)."""
+    """What includes.py uses of a directory: names, which are directories
+    and which are symlinks (not following links)."""
     out = []
     for e in entries:
         try:
-            is_dir = e.is_dir(follow_symlinks=False)
+            kind = (e.is_dir(follow_symlinks=False), e.is_symlink())
         except OSError:
-            is_dir = None
-        out.append((e.name, is_dir))
+            kind = None
+        out.append((e.name, kind))
     out.sort()
     return out
 

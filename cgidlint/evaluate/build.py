@@ -223,9 +223,10 @@ class Builder(object):
         src = reader.source
         texts = reader.texts
         names = self._names
-        index = self.config._index
         stop = reader.stop
         i = reader.i
+        cur = stack[-1] if stack else parent
+        seq = self._seq
         while i < stop:
             text = texts[i]
             i += 1
@@ -237,52 +238,52 @@ class Builder(object):
             if first == 0x3C and end_tag is not None and not stack and text[:2] == b"</" \
                     and text[2:].lower() == end_tag:
                 reader.i = i
+                self._seq = seq
                 return i - 1
             if first == 0x22 or first == 0x27 or b"${" in text:
-                reader.i = i
-                self.build_line(reader, i - 1, text, parent, stack)
-                i = reader.i
-                continue
-            parts = text.split(None, 1)
-            info = names.get(parts[0])
-            if info is None:
-                info = names[parts[0]] = self._describe(_unescape_name(parts[0]))
-            what = info[3]
-            if what == _CLOSE:
-                name = info[0]
-                if stack and name[-1:] == ">" and name[2:-1].lower() == stack[-1].name[1:].lower():
-                    stack.pop().close_index = i - 1
+                parts = info = None
+            else:
+                parts = text.split(None, 1)
+                info = names.get(parts[0])
+                if info is None:
+                    info = names[parts[0]] = self._describe(_unescape_name(parts[0]))
+                what = info[3]
+                if what == _CLOSE:
+                    name = info[0]
+                    if stack and name[-1:] == ">" and name[2:-1].lower() == cur.name[1:].lower():
+                        stack.pop().close_index = i - 1
+                        cur = stack[-1] if stack else parent
+                        continue
+                elif what != _EXEC:
+                    args = parts[1] if len(parts) > 1 else b""
+                    if info[4] and not args:
+                        args = b">"
+                    node = Directive(info[0], args, src, i - 1, cur, info[6], True, info[5], info[1], seq)
+                    seq += 1
+                    cur.children.append(node)
+                    info[7].append(node)
+                    if what == _OPEN:
+                        stack.append(node)
+                        cur = node
                     continue
-            elif what != _EXEC:
-                cur = stack[-1] if stack else parent
-                args = parts[1] if len(parts) > 1 else b""
-                if info[4] and not args:
-                    args = b">"
-                seq = self._seq
-                self._seq = seq + 1
-                node = Directive(info[0], args, src, i - 1, cur, PLAIN if what == _PLAIN else SECTION, True,
-                                 info[2] is not None, info[1], seq)
-                cur.children.append(node)
-                same = index.get(info[1])
-                if same is None:
-                    index[info[1]] = [node]
-                else:
-                    same.append(node)
-                if what == _OPEN:
-                    stack.append(node)
-                continue
-            # Read-time directives (and a closing tag httpd rejects).
+            # Read-time directives, quotes, ${} (and a closing tag httpd
+            # rejects): the general path.
             reader.i = i
+            self._seq = seq
             self.build_line(reader, i - 1, text, parent, stack, parts, info)
             i = reader.i
+            seq = self._seq
+            cur = stack[-1] if stack else parent
         reader.i = i
+        self._seq = seq
         reader.check_end()
         return None
 
     def _describe(self, name_b):
-        """(name, lname, table entry, what it does, takes "<...>" args) for an
-        unescaped directive name, with the loaded modules as they are now.
-        The name is the table's spelling when the directive is known."""
+        """(name, lname, table entry, what it does, takes "<...>" args,
+        known, node kind, index list) for an unescaped directive name, with
+        the loaded modules as they are now.  The name is the table's
+        spelling when the directive is known."""
         angle = False
         if name_b[1:2] != b"/":
             if name_b[-1:] == b">":
@@ -299,7 +300,9 @@ class Builder(object):
             what = _PLAIN
         if entry is not None:
             name = entry[0]  # canonical spelling
-        return name, lname, entry, what, angle
+        # the index list of the name: its nodes are appended as they are read
+        same = self.config._index.setdefault(lname, []) if what != _CLOSE else None
+        return name, lname, entry, what, angle, entry is not None, SECTION if what == _OPEN else PLAIN, same
 
     def _add(self, node, cur):
         """Attach an active node read from the configuration."""
@@ -344,7 +347,7 @@ class Builder(object):
                 args = text[pos:]
         else:
             args = parts[1] if len(parts) > 1 else b""
-        name, lname, entry, what, angle = info
+        name, lname, entry, what, angle = info[:5]
         if angle and not args:
             args = b">"
         cur = stack[-1] if stack else parent

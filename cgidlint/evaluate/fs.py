@@ -93,7 +93,13 @@ class ConfigFS(object):
             st2 = os.fstat(fd)
             if not stat.S_ISREG(st2.st_mode) and hp != "/dev/null":
                 raise ReadError("Access to file %s denied by server: not a regular file" % path)
-            chunks = []
+            # One read of the whole file (one more byte than its size, so a
+            # file that grew meanwhile is read on to its end).
+            want = min(st2.st_size + 1, 1 << 30)  # within what one read() returns
+            data = os.read(fd, want)
+            if len(data) < want:
+                return data
+            chunks = [data]
             while True:
                 b = os.read(fd, 1 << 20)
                 if not b:

@@ -13,7 +13,7 @@ util.c ``ap_dir_nofnmatch`` / ``ap_dir_fnmatch`` (parser-spec.md §1.6):
 
 import os
 import re
-from typing import Iterator
+from typing import Iterator, Optional
 
 MAX_DIR_DEPTH = 128  # AP_MAX_FNMATCH_DIR_DEPTH
 PREFIX = "Include/IncludeOptional: "
@@ -101,9 +101,11 @@ def _join(path, name):
     return path.rstrip("/") + "/" + name if path != "/" else "/" + name
 
 
-def _nofnmatch(fs, path, optional, depth):
-    # type: (object, str, bool, list) -> Iterator[str]
-    if fs.is_dir(path):
+def _nofnmatch(fs, path, optional, depth, kind=None):
+    # type: (object, str, bool, list, Optional[str]) -> Iterator[str]
+    """``kind``: "dir" or "file" when a directory listing already told
+    (an entry that is not a symlink), saving two stat() calls a file."""
+    if kind == "dir" or (kind is None and fs.is_dir(path)):
         depth[0] += 1
         if depth[0] > MAX_DIR_DEPTH:
             raise IncludeError("%sDirectory '%s' exceeds the maximum include directory nesting level of %u. "
@@ -117,7 +119,7 @@ def _nofnmatch(fs, path, optional, depth):
                 yield f
         depth[0] -= 1
         return
-    if optional and not fs.exists(path):
+    if optional and kind is None and not fs.exists(path):
         return
     yield path
 
@@ -141,27 +143,28 @@ def _fnmatch(fs, path, pattern, optional, depth):
     for e in entries:
         if not fnmatch_period(first, e.name):
             continue
-        if rest is not None:
-            try:
-                if not e.is_dir(follow_symlinks=False):
-                    continue
-            except OSError:
-                continue
-        candidates.append(_join(path, e.name))
+        try:
+            is_dir = e.is_dir(follow_symlinks=False)
+            kind = None if e.is_symlink() else ("dir" if is_dir else "file")
+        except OSError:
+            is_dir, kind = False, None
+        if rest is not None and not is_dir:
+            continue
+        candidates.append((os.fsencode(e.name), _join(path, e.name), kind))
     if not candidates:
         if not optional:
             raise IncludeError("%sNo matches for the wildcard '%s' in '%s', failing" % (PREFIX, first, path))
         return
-    candidates.sort(key=os.fsencode)
-    for full in candidates:
-        for f in _continue(fs, full, rest, optional, depth):
+    candidates.sort()
+    for _, full, kind in candidates:
+        for f in _continue(fs, full, rest, optional, depth, kind):
             yield f
 
 
-def _continue(fs, full, rest, optional, depth):
+def _continue(fs, full, rest, optional, depth, kind=None):
     """After matching one component: the rest of the pattern, or the target itself."""
     if rest is None:
-        return _nofnmatch(fs, full, optional, depth)
+        return _nofnmatch(fs, full, optional, depth, kind)
     return _fnmatch(fs, full, rest, optional, depth)
 
 
