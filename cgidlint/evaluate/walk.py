@@ -70,7 +70,7 @@ class Walker(object):
         self.errors = []  # type: List[ConfigError]
         self._contexts = {}  # key -> _Context
         self._derived = {}   # (_Context, field, value) -> _Context
-        self._verdicts = {}  # (lname, _Context) -> _SKIP, _SLOW or the table entry (argument count to check)
+        self._verdicts = {}  # _Context -> {lname: _SKIP, _SLOW or (entry, counts)}
 
     def command(self, lname):
         return available_command(lname, self.loaded, assume_loaded=self.fragment)
@@ -117,7 +117,9 @@ class Walker(object):
         self._walk_list(node.children, ctx, last_if)
 
     def _walk_list(self, children, ctx, last_if):
-        verdicts = self._verdicts
+        verdicts = self._verdicts.get(ctx)
+        if verdicts is None:
+            verdicts = self._verdicts[ctx] = {}
         for d in children:
             if not d.active:
                 continue
@@ -131,33 +133,32 @@ class Walker(object):
             # name, override and context checks the same way wherever its
             # name and context are the same; only the argument count depends
             # on the line.
-            verdict = verdicts.get((d.lname, ctx))
+            verdict = verdicts.get(d.lname)
             if verdict is None:
-                verdict = verdicts[(d.lname, ctx)] = self._verdict(d.lname, ctx)
+                verdict = verdicts[d.lname] = self._verdict(d.lname, ctx)
             if verdict is _SKIP:
                 continue
             if verdict is _SLOW:
                 self.walk_one(d, ctx, last_if)
                 continue
-            args_how = verdict[1]
-            if args_how != "RAW_ARGS":
-                counts = _SIMPLE_COUNTS.get(args_how)
+            entry, counts = verdict
+            if counts is not None:
                 args = d.args
-                if counts is None or b'"' in args or b"'" in args or b"\\" in args \
+                if counts is False or b'"' in args or b"'" in args or b"\\" in args \
                         or not counts[0] <= len(args.split()) <= counts[1]:
-                    msg = argc_error(verdict[0], args_how, verdict[5], args)
+                    msg = argc_error(entry[0], entry[1], entry[5], args)
                     if msg:
                         self.error(d, msg)
                         continue
             if kind == SECTION:
-                self.walk_section(d, verdict, ctx, last_if, context_checked=True)
+                self.walk_section(d, entry, ctx, last_if, context_checked=True)
 
     def _verdict(self, lname, ctx):
         """What ``walk_one`` does with a directive or section ``lname`` in
         ``ctx`` apart from the argument count: _SKIP (nothing to check),
-        _SLOW (it reports something: let walk_one say it) or the table entry
-        (the argument count is left to check, and a section's arguments and
-        body)."""
+        _SLOW (it reports something: let walk_one say it) or (table entry,
+        argument counts): the argument count is left to check, and a
+        section's arguments and body."""
         entry = self.command(lname)
         if entry is None:
             return _SLOW
@@ -168,7 +169,9 @@ class Walker(object):
             return _SLOW
         if entry[3] and ctx.modeled and self.check_context(None, entry, entry[3], ctx):
             return _SLOW
-        return entry
+        if entry[1] == "RAW_ARGS":
+            return entry, None                                  # no count to check
+        return entry, _SIMPLE_COUNTS.get(entry[1], False)       # False: argc_error decides
 
     def _gt(self, entry):
         return ">" if entry[0].startswith("<") and not entry[0].endswith(">") else ""
