@@ -7,7 +7,7 @@ cgidlint on the same tree alternately: one warm-up round, then N rounds
 (default 5).  A round runs ``apache2 -t``, then cgidlint cold
 (``--no-cache``), cgidlint with an empty cache (it writes the entry) and
 cgidlint again (a cache hit).  Prints medians, the ratios to ``apache2 -t``
-and the peak RSS of each process (``wait4`` rusage), and with ``--write``
+and the peak RSS of each process (GNU time), and with ``--write``
 puts the table into that file between the bench markers, keeping the rest.
 
 The machine is shared and noisy: only the ratios within one run mean
@@ -168,14 +168,21 @@ TREES = [
 ]
 
 
+TIME = "/usr/bin/time"  # GNU time: a small parent, see run()
+
+
 def run(cmd, env):
-    """(wall seconds, peak RSS in KiB, exit status) of one run."""
-    t = time.perf_counter()
-    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-    _, status, usage = os.wait4(p.pid, 0)
-    wall = time.perf_counter() - t
-    p.returncode = os.waitstatus_to_exitcode(status) if hasattr(os, "waitstatus_to_exitcode") else status >> 8
-    return wall, usage.ru_maxrss, p.returncode
+    """(wall seconds, peak RSS in KiB, exit status) of one run.
+
+    The peak RSS comes from GNU time, not from our own wait4(): Linux keeps a
+    process's RSS high-water mark across exec, so a child forked from this
+    (large) Python process would report at least our size."""
+    with tempfile.NamedTemporaryFile("r") as rss:
+        t = time.perf_counter()
+        p = subprocess.run([TIME, "-o", rss.name, "-f", "%M"] + cmd, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, env=env)
+        wall = time.perf_counter() - t
+        return wall, int(rss.read().split()[-1]), p.returncode
 
 
 def cgidlint_command():
