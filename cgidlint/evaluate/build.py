@@ -229,6 +229,7 @@ class Builder(object):
         seq = self._seq
         while i < stop:
             text = texts[i]
+            idx = i  # the node keeps this int object: none made for it
             i += 1
             if not text:
                 continue
@@ -239,7 +240,7 @@ class Builder(object):
                     and text[2:].lower() == end_tag:
                 reader.i = i
                 self._seq = seq
-                return i - 1
+                return idx
             if first == 0x22 or first == 0x27 or b"${" in text:
                 parts = info = None
             else:
@@ -251,14 +252,14 @@ class Builder(object):
                 if what == _CLOSE:
                     name = info[0]
                     if stack and name[-1:] == ">" and name[2:-1].lower() == cur.name[1:].lower():
-                        stack.pop().close_index = i - 1
+                        stack.pop().close_index = idx
                         cur = stack[-1] if stack else parent
                         continue
                 elif what != _EXEC:
                     args = parts[1] if len(parts) > 1 else b""
                     if info[4] and not args:
                         args = b">"
-                    node = Directive(info[0], args, src, i - 1, cur, info[6], True, info[5], info[1], seq)
+                    node = Directive(info[0], args, src, idx, cur, info[6], True, info[5], info[1], seq)
                     seq += 1
                     cur.children.append(node)
                     info[7].append(node)
@@ -270,7 +271,7 @@ class Builder(object):
             # rejects): the general path.
             reader.i = i
             self._seq = seq
-            self.build_line(reader, i - 1, text, parent, stack, parts, info)
+            self.build_line(reader, idx, text, parent, stack, parts, info)
             i = reader.i
             seq = self._seq
             cur = stack[-1] if stack else parent

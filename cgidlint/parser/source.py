@@ -16,8 +16,8 @@ from, and the ranges tile the file, so ``dump()`` returns the input bytes.
 """
 
 import re
-from itertools import repeat
-from operator import itemgetter, methodcaller, sub
+from itertools import accumulate, compress, count, repeat
+from operator import add, itemgetter, methodcaller, not_, sub
 from typing import List, Optional
 
 # config.c VARBUF_MAX_LEN: the longest logical line httpd accepts in the
@@ -143,11 +143,19 @@ class SourceFile(object):
             data = self.data
             texts = self.texts
             n = len(texts)
-            ends = self._physical_ends()
+            parts = data.split(b"\n")[:n]
+            if self._ends is None:
+                self._ends = list(map(add, accumulate(map(len, parts)), count(1)))
+                if self._ends and self._ends[-1] > len(data):
+                    self._ends[-1] = len(data)  # the last line has no LF
+            ends = self._ends
+            indents = list(map(sub, map(len, parts), map(len, map(bytes.lstrip, parts))))
+            # Freed before the records are made, so that their memory is
+            # reused for them.
+            del parts
+            for i in compress(range(n), map(not_, texts)):
+                indents[i] = 0  # a blank line has no indentation
             starts = [0] + ends[:n - 1]
-            # A line's text starts right after its indentation, and nothing
-            # before it in the line can match it (it is blank there).
-            indents = list(map(sub, map(data.find, texts, starts), starts))
             numbers = list(range(1, n + 1))  # one int object for first_line and line
             no = repeat(False)
             lines = list(map(_new_line, repeat(LogicalLine),
