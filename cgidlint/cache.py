@@ -35,6 +35,8 @@ import marshal
 import os
 import stat
 from array import array
+from itertools import compress, count, repeat
+from operator import attrgetter, is_not
 from typing import Optional
 
 from cgidlint import __version__
@@ -170,52 +172,77 @@ def _error(values):
     return ConfigError(code, message, file, line, column, phase, [tuple(c) for c in chain], severity)
 
 
+def _preorder(root):
+    """Every node under ``root`` (inactive ones too) in file order, and the
+    number of each one's parent (root 0, nodes from 1 in that order)."""
+    nodes = []
+    parents = array("l")
+    stack = [(iter(root.children), 0)]
+    while stack:
+        children, parent_no = stack[-1]
+        for d in children:
+            nodes.append(d)
+            parents.append(parent_no)
+            if d.children:
+                stack.append((iter(d.children), len(nodes)))
+                break
+        else:
+            stack.pop()
+    return nodes, parents
+
+
+# Directive attributes that live in __dict__ (class-level defaults) and
+# are part of the evaluation; Directive._words is a cache of ``words``.
+EXTRA_ATTRIBUTES = ("close_index", "condition_true", "targets", "undefined_vars")
+
+
 def dump_config(config, walk_errors):
     """``config`` and the walk's errors as marshal-able values.  Nodes are
-    stored by column, numbers as packed arrays: loading then holds little
-    besides the tree it makes."""
+    stored by column (numbers as packed arrays), taken out with C-level
+    maps: writing and loading stay cheap next to the lint itself."""
+    from cgidlint.evaluate.model import Directive
+    nodes, parents = _preorder(config.root)
     files = [src.path for src in config.files]
-    file_no = {id(src): i for i, src in enumerate(config.files)}
+    file_no = dict(zip(map(id, config.files), count()))
     unread = []  # sources that are not files (the -C directives): kept whole
-    node_no = {id(config.root): 0}
-    parents, sources, indexes = array("l"), array("l"), array("l")
-    flags = bytearray()
-    names, lnames, args = [], [], []
-    extras = {}
+    for src in dict.fromkeys(map(_source, nodes)):
+        if id(src) not in file_no:
+            file_no[id(src)] = -1 - len(unread)
+            unread.append((src.path, src.data))
     kinds = {k: i for i, k in enumerate(_KINDS)}
-    for d in config.root.walk(active_only=False):
-        n = node_no[id(d)] = len(node_no)
-        source = file_no.get(id(d.source))
-        if source is None:
-            source = file_no[id(d.source)] = -1 - len(unread)
-            unread.append((d.source.path, d.source.data))
-        parents.append(node_no[id(d.parent)])
-        sources.append(source)
-        indexes.append(d.index)
-        flags.append(kinds[d.kind] << 2 | d.active << 1 | d.known)
-        names.append(d.name)
-        lnames.append(d.lname)
-        args.append(d.args)
-        extra = {k: v for k, v in d.__dict__.items() if k != "_words"}
-        if extra:
-            extras[n] = extra
+    sources = array("l", map(file_no.__getitem__, map(id, map(_source, nodes))))
+    indexes = array("l", map(_index, nodes))
+    # The attributes a few nodes set beyond their slots (read through
+    # getattr: asking for __dict__ would give every node one).
+    extras = {}
+    for attr in EXTRA_ATTRIBUTES:
+        default = getattr(Directive, attr)
+        values = list(map(attrgetter(attr), nodes))
+        for n in compress(count(1), map(is_not, values, repeat(default))):
+            extras.setdefault(n, {})[attr] = values[n - 1]
 
     def ref(d):
-        return node_no[id(d)] if d is not None else -1
+        return nodes.index(d) + 1 if d is not None else -1  # a handful of nodes
 
     fields = dict(config.__dict__)
     for k in ("root", "files", "errors", "warnings", "_index", "server_root_directive", "runtime_dir_directive",
               "module_lines"):
         fields.pop(k)
     return {"files": files, "unread": unread, "fields": fields,
-            "nodes": (parents.tobytes(), sources.tobytes(), indexes.tobytes(), bytes(flags), names, lnames, args,
-                      extras),
+            "nodes": (parents.tobytes(), sources.tobytes(), indexes.tobytes(),
+                      bytes(map(kinds.__getitem__, map(_kind, nodes))), bytes(map(_active, nodes)),
+                      bytes(map(_known, nodes)), list(map(_name, nodes)), list(map(_lname, nodes)),
+                      list(map(_args, nodes)), extras),
             "errors": [_error_values(e) for e in config.errors],
             "warnings": [_error_values(e) for e in config.warnings],
             "server_root_directive": ref(config.server_root_directive),
             "runtime_dir_directive": ref(config.runtime_dir_directive),
             "module_lines": {k: ref(v) for k, v in config.module_lines.items()},
             "walk_errors": [_error_values(e) for e in walk_errors]}
+
+
+_source, _index, _kind, _active, _known, _name, _lname, _args = (
+    attrgetter(a) for a in ("source", "index", "kind", "active", "known", "name", "lname", "args"))
 
 
 def _longs(raw):
@@ -234,17 +261,16 @@ def load_config(values, data):
     config.files = [parse_bytes(data[path], path) for path in values["files"]]
     # index >= 0: a file read; < 0: a source kept whole, from the end
     files = config.files + [parse_bytes(text, path) for path, text in reversed(values["unread"])]
-    parents, sources, indexes, flags, names, lnames, args, extras = values["nodes"]
+    parents, sources, indexes, kinds, actives, knowns, names, lnames, args, extras = values["nodes"]
     all_nodes = [config.root]
     append = all_nodes.append
     index = {}
     seq = 0
-    for parent_no, file_no, line_index, flag, name, lname, arg in zip(
-            _longs(parents), _longs(sources), _longs(indexes), flags, names, lnames, args):
+    for parent_no, file_no, line_index, kind, active, known, name, lname, arg in zip(
+            _longs(parents), _longs(sources), _longs(indexes), kinds, actives, knowns, names, lnames, args):
         parent = all_nodes[parent_no]
-        active = flag & 2
-        d = Directive(name, arg, files[file_no], line_index, parent, _KINDS[flag >> 2], bool(active),
-                      bool(flag & 1), lname, seq)
+        d = Directive(name, arg, files[file_no], line_index, parent, _KINDS[kind], active == 1, known == 1, lname,
+                      seq)
         if active:
             seq += 1
             same = index.get(lname)

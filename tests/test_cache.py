@@ -284,3 +284,12 @@ def test_old_entries_are_pruned(tmp_path, cache_home, monkeypatch):
     for conf in confs:
         lint(conf)
     assert len(os.listdir(str(cache_home))) == 3
+
+
+def test_every_per_node_attribute_is_cached():
+    """Directive attributes kept in __dict__ (class-level defaults) are the
+    ones the cache stores; a new one must be added to EXTRA_ATTRIBUTES."""
+    from cgidlint.evaluate.model import Directive
+    defaults = {k for k, v in vars(Directive).items()
+                if not k.startswith("__") and not callable(v) and not isinstance(v, (property, type(Directive.name)))}
+    assert defaults - {"_words"} == set(cache.EXTRA_ATTRIBUTES)
