@@ -293,3 +293,36 @@ def test_every_per_node_attribute_is_cached():
     defaults = {k for k, v in vars(Directive).items()
                 if not k.startswith("__") and not callable(v) and not isinstance(v, (property, type(Directive.name)))}
     assert defaults - {"_words"} == set(cache.EXTRA_ATTRIBUTES)
+
+
+def test_stdin_bytes_are_an_input(tmp_path, cache_home, builds):
+    conf = tree(tmp_path)
+    data = open(conf, "rb").read()
+    runner = CliRunner()
+
+    def run(stdin, *extra):
+        return runner.invoke(main, ["-", "--stdin-filename", conf, "--format", "json"] + list(extra), input=stdin)
+
+    first, again = run(data), run(data)
+    assert builds["n"] == 1 and first.output == again.output
+    edited = data + b"ServerAdmin a@b # me\n"
+    r = run(edited)
+    assert builds["n"] == 2 and r.output == run(edited, "--no-cache").output != first.output
+
+
+def test_envvars_file_values_are_inputs(tmp_path, cache_home, builds, monkeypatch):
+    """Debian's envvars (read next to apache2.conf) feeds ${VAR}: editing it
+    invalidates what used its values."""
+    monkeypatch.delenv("CGIDLINT_TEST_LOG", raising=False)
+    conf = tree(tmp_path)
+    envvars = os.path.join(os.path.dirname(conf), "envvars")
+    with open(envvars, "w") as f:
+        f.write("export CGIDLINT_TEST_LOG=/var/log/a\n")
+    project, _ = lint(conf)
+    lint(conf)
+    assert builds["n"] == 1
+    with open(envvars, "w") as f:
+        f.write("export CGIDLINT_TEST_LOG=/var/log/b\n")
+    project2, _ = lint(conf)
+    assert builds["n"] == 2
+    assert [d.args for d in project2.config.directives("ErrorLog")] == [b"/var/log/b"]
