@@ -34,6 +34,7 @@ import hashlib
 import marshal
 import os
 import stat
+import sys
 from array import array
 from itertools import compress, count, repeat
 from operator import attrgetter, is_not
@@ -176,7 +177,7 @@ def _preorder(root):
     """Every node under ``root`` (inactive ones too) in file order, and the
     number of each one's parent (root 0, nodes from 1 in that order)."""
     nodes = []
-    parents = array("l")
+    parents = array("q")
     stack = [(iter(root.children), 0)]
     while stack:
         children, parent_no = stack[-1]
@@ -246,7 +247,7 @@ _source, _index, _kind, _active, _known, _name, _lname, _args = (
 
 
 def _longs(raw):
-    a = array("l")
+    a = array("q")
     a.frombytes(raw)
     return a
 
@@ -324,6 +325,7 @@ class Store(object):
         """The entry name for the builder's inputs (a repr of plain values)."""
         h = hashlib.sha256(FORMAT)
         h.update(code_digest().encode())
+        h.update(repr(sys.version_info[:2]).encode())  # marshal and the interpreter that wrote it
         h.update(repr(inputs).encode("utf-8", "surrogateescape"))
         return h.hexdigest()
 
