@@ -211,8 +211,8 @@ def dump_config(config, walk_errors):
             file_no[id(src)] = -1 - len(unread)
             unread.append((src.path, src.data))
     kinds = {k: i for i, k in enumerate(_KINDS)}
-    sources = array("l", map(file_no.__getitem__, map(id, map(_source, nodes))))
-    indexes = array("l", map(_index, nodes))
+    sources = array("q", map(file_no.__getitem__, map(id, map(_source, nodes))))
+    indexes = array("q", map(_index, nodes))
     # The attributes a few nodes set beyond their slots (read through
     # getattr: asking for __dict__ would give every node one).
     extras = {}
