@@ -1,5 +1,6 @@
 import os
 import shutil
+import tempfile
 
 import pytest
 
@@ -19,3 +20,19 @@ def pytest_collection_modifyitems(config, items):
             else:
                 item.add_marker(pytest.mark.skip(reason="apache2 (the oracle) is not installed"))
 
+
+
+_CACHE_DIR = None
+
+
+def pytest_configure(config):
+    """CLI runs cache evaluated configs in $XDG_CACHE_HOME/cgidlint: keep the
+    tests' entries out of the user's cache, in a directory of their own."""
+    global _CACHE_DIR
+    _CACHE_DIR = tempfile.mkdtemp(prefix="cgidlint-test-cache-")
+    os.environ["XDG_CACHE_HOME"] = _CACHE_DIR
+
+
+def pytest_unconfigure(config):
+    if _CACHE_DIR:
+        shutil.rmtree(_CACHE_DIR, ignore_errors=True)

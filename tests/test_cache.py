@@ -264,6 +264,7 @@ lines = st.sampled_from([b"ServerName a", b"<IfDefine X>", b"</IfDefine>", b"<Di
 @given(st.lists(lines, max_size=12), st.sampled_from([b"\n", b"\r\n"]))
 def test_any_config_round_trips(body, eol):
     import tempfile
+    saved = os.environ.get("XDG_CACHE_HOME")
     with tempfile.TemporaryDirectory() as d:
         os.environ["XDG_CACHE_HOME"] = os.path.join(d, "xdg")
         try:
@@ -275,7 +276,10 @@ def test_any_config_round_trips(body, eol):
             project, findings = lint(conf)
             assert findings == cold and shape(project.config) == shape(cold_project.config)
         finally:
-            del os.environ["XDG_CACHE_HOME"]
+            if saved is None:
+                del os.environ["XDG_CACHE_HOME"]
+            else:
+                os.environ["XDG_CACHE_HOME"] = saved
 
 
 def test_old_entries_are_pruned(tmp_path, cache_home, monkeypatch):

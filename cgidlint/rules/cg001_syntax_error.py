@@ -53,6 +53,8 @@ class SyntaxErrorRule(Rule):
                                predicts=e.httpd_output(), evidence="filesystem")
         # NUL bytes: httpd silently drops the rest of the line.
         for src in project.config.files:
+            if not src.has_nul:
+                continue    # most files: no need to build their line records
             for l in src.lines:
                 if l.has_nul:
                     yield self.finding(ctx, (src.path, l.line, l.column),

@@ -47,6 +47,8 @@ class CommentSwallowsRule(Rule):
 
     def check(self, ctx):
         for src in ctx.config.files:
+            if not src.has_continuation:
+                continue    # most files: no need to build their line records
             for l in src.lines:
                 if not (l.continued and l.is_comment):
                     continue
