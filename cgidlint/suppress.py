@@ -37,7 +37,10 @@ _KEYWORD = re.compile(rb"([a-z][a-z_-]*)[ \t]*", re.I)
 # is a reason written without its separator.
 _CODE_SHAPED = re.compile(rb"(?:[a-z]+[0-9]+|all)\Z", re.I)
 _SEPARATORS = re.compile(rb"[\s,]+")
-_MENTION = re.compile(rb"cgidlint", re.I)
+# Prefilter on the raw bytes: every suppression comment (and every malformed
+# one) starts with this.  Not a bare "cgidlint": paths such as
+# /srv/cgidlint-test/... would make every line of a big file be read.
+_MENTION = re.compile(rb"#[ \t]*cgidlint", re.I)
 
 
 class MetaRule(Rule):
@@ -169,7 +172,8 @@ def read_suppressions(src, known_codes):
     # type: (object, Iterable[str]) -> List[Suppression]
     """The ``# cgidlint:`` comments of one file, with their target directives."""
     found = []  # type: List[Suppression]
-    if _MENTION.search(src.data) is None:
+    # (A continuation can split the head over two physical lines.)
+    if not src.has_continuation and _MENTION.search(src.data) is None:
         return found  # most files: no need to look at their lines
     block = []  # type: List[Suppression]  disable= comments waiting for the directive below
     for lline in src.lines:

@@ -322,3 +322,29 @@ def test_well_formed_suppressions_parse_to_their_codes(codes, sep, reason):
         if c.upper() not in want:
             want.append(c.upper())
     assert parsed.active_codes == want and parsed.problems == []
+
+
+# ------------------------------------------------------------ prefilter
+
+def test_head_split_by_a_continuation_still_suppresses(tmp_path):
+    # "#\" joins the next physical line: httpd (and the suppression reader)
+    # see one comment "#cgidlint: disable=...", although the bytes never
+    # hold "# cgidlint" on one line.
+    body = b"#\\\ncgidlint: disable=CG004 -- joined comment\n" + cg004(b"a")
+    assert at(lint(tmp_path, body, ignore=["CG005"])) == []
+    assert at(lint(tmp_path, cg004(b"a"))) == [("CG004", 1)]
+
+
+def test_paths_naming_cgidlint_do_not_make_every_line_read(tmp_path, monkeypatch):
+    from cgidlint.parser import source
+    reads = []
+    original = source.SourceFile.lines.fget
+    monkeypatch.setattr(source.SourceFile, "lines",
+                        property(lambda self: reads.append(self.path) or original(self)))
+    body = b"".join(b"DocumentRoot /srv/cgidlint-%d\n" % i for i in range(3))
+    assert lint(tmp_path, body) == []
+    assert reads == []
+    # a real suppression comment is still found
+    body += b"# cgidlint: disable=CG004 -- generated\n" + cg004(b"a")
+    assert at(lint(tmp_path, body)) == []
+    assert reads
