@@ -39,18 +39,22 @@ class CgidSocket(object):
         self.runtime_dir = runtime_directory(cfg.server_root, project.runtime_base, cfg.runtime_dir)
         self.path = effective_socket_path(self.arg, cfg.runtime_dir, cfg.server_root, project.runtime_base)
         self.dir = os.path.dirname(self.path.rstrip("/")) or "/"
-        self.handlers = self._cgi_handlers(cfg)
+        self._config = cfg
+        self._serves_cgi = None
 
-    @staticmethod
-    def _cgi_handlers(cfg):
-        found = list(cfg.directives("ScriptAlias", "ScriptAliasMatch"))
+    def _cgi_handler(self):
+        """The first directive that sends requests to a CGI handler, or None
+        (the cheap kinds first: a 10,000-vhost tree has 10,000 Options)."""
+        cfg = self._config
+        for d in cfg.directives("ScriptAlias", "ScriptAliasMatch"):
+            return d
         for d in cfg.directives("SetHandler", "AddHandler"):
             if d.words and d.words[0].lower() == b"cgi-script":
-                found.append(d)
+                return d
         for d in cfg.directives("Options"):
             if any(w.lower() in (b"execcgi", b"+execcgi") for w in d.words):
-                found.append(d)
-        return found
+                return d
+        return None
 
     @property
     def active(self):
@@ -60,7 +64,11 @@ class CgidSocket(object):
     @property
     def serves_cgi(self):
         """Requests reach mod_cgid: the daemon runs and some CGI handler is on."""
-        return self.active and bool(self.handlers)
+        if not self.active:
+            return False
+        if self._serves_cgi is None:
+            self._serves_cgi = self._cgi_handler() is not None
+        return self._serves_cgi
 
     @property
     def anchor(self):
