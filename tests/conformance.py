@@ -10,9 +10,10 @@ import re
 import shutil
 import subprocess
 
+from shared import SHARED
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-CASES_DIR = os.path.join(os.environ.get("CGIDLINT_SHARED") or os.path.join(HERE, "..", "..", "shared"),
-                         "design", "parser-cases")
+CASES_DIR = os.path.join(SHARED, "design", "parser-cases")
 APACHE2 = shutil.which("apache2") or ("/usr/sbin/apache2" if os.path.exists("/usr/sbin/apache2") else None)
 MODDIR = "/usr/lib/apache2/modules"
 

@@ -36,3 +36,22 @@ def pytest_configure(config):
 def pytest_unconfigure(config):
     if _CACHE_DIR:
         shutil.rmtree(_CACHE_DIR, ignore_errors=True)
+
+
+@pytest.fixture
+def experiment(tmp_path):
+    """Builds chroot-model.md's experiments as temporary jails
+    (tests/jails.py) and removes their bind mounts afterwards."""
+    import jails
+    created = []
+
+    def make(name):
+        conf, mounts = jails.build(name, tmp_path)
+        created.extend(mounts)
+        if conf is None:
+            pytest.skip("cannot bind-mount here")
+        return conf
+
+    yield make
+    for m in created:
+        jails.umount(m)

@@ -97,3 +97,20 @@ def build(name, tmp):
     else:
         raise ValueError(name)
     return conf, mounts
+
+
+def classic_jail(tmp):
+    """The original report as a jail: absolute ScriptSock split between the
+    views, DefaultRuntimeDir shared (experiment C layout): fix = ScriptSock cgisock."""
+    T = str(tmp)
+    J = os.path.join(T, "jail")
+    os.makedirs(os.path.join(T, "run", "cgid"))
+    os.makedirs(in_jail(J, os.path.join(T, "run", "cgid")))
+    rd = os.path.join(J, "run")
+    os.makedirs(rd)
+    link = in_jail(J, J)
+    os.makedirs(os.path.dirname(link), exist_ok=True)
+    os.symlink("/", link)
+    conf = os.path.join(T, "conf", "httpd.conf")
+    write_config(conf, T, ["DefaultRuntimeDir %s" % rd, "Include conf/extra.conf"], chroot=J)
+    return conf, os.path.join(T, "conf", "extra.conf"), "ScriptSock %s/run/cgid/cgisock" % T

@@ -17,7 +17,7 @@ from cgidlint.engine import Options
 from cgidlint.evaluate.build import Builder
 from cgidlint.lint import lint_path
 
-CORPUS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "corpus", "real")
+from shared import CORPUS
 
 
 @pytest.fixture
@@ -232,21 +232,32 @@ def test_concurrent_runs_leave_a_whole_entry(tmp_path, cache_home):
     assert lint(conf)[1] == cold
 
 
-@pytest.mark.parametrize("name", sorted(os.listdir(CORPUS)) if os.path.isdir(CORPUS) else [])
-def test_corpus_round_trip(tmp_path, cache_home, name):
+def _corpus_configs():
+    """(name, config path) for every server config in the corpus: a tree's
+    main file, or its first config-looking file when it has no conventional
+    one; plain files and .htaccess-only trees have no server config."""
+    out = []
+    for name in sorted(os.listdir(CORPUS)):
+        top = os.path.join(CORPUS, name)
+        if not os.path.isdir(top):
+            continue
+        try:
+            out.append((name, engine.find_main_config(top)))
+        except engine.UsageError:
+            files = sorted(os.path.join(d, f) for d, _, fs in os.walk(top) for f in fs
+                           if f.endswith((".conf", ".conf.in")))
+            if files:
+                out.append((name, files[0]))
+    return out
+
+
+def test_corpus_has_server_configs():
+    assert len(_corpus_configs()) >= 10
+
+
+@pytest.mark.parametrize("name, top", _corpus_configs())
+def test_corpus_round_trip(tmp_path, cache_home, name, top):
     """Every real tree evaluates to the same thing from the cache."""
-    top = os.path.join(CORPUS, name)
-    if not os.path.isdir(top):
-        pytest.skip("not a tree")
-    try:
-        engine.find_main_config(top)
-    except engine.UsageError:
-        # no conventional main file: the first config-looking file of the tree
-        files = sorted(os.path.join(d, f) for d, _, fs in os.walk(top) for f in fs
-                       if f.endswith((".conf", ".conf.in")))
-        if not files:
-            pytest.skip("no server config (.htaccess only)")
-        top = files[0]
     cold_project, cold = lint(top, use_cache=False)
     lint(top)
     project, findings = lint(top)

@@ -17,7 +17,6 @@ from hypothesis import strategies as st
 from cgidlint import diagnose, logcodes
 from cgidlint.cli import main
 from cgidlint.rules import registry
-from test_experiments import experiment  # noqa: F401  (the fixture that builds chroot-model.md's experiments)
 
 LOGS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "logs")
 

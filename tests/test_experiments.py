@@ -27,22 +27,6 @@ EXPECTED = {
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="bind mounts and chown need root")
 
 
-@pytest.fixture
-def experiment(tmp_path, request):
-    created = []
-
-    def make(name):
-        conf, mounts = jails.build(name, tmp_path)
-        created.extend(mounts)
-        if conf is None:
-            pytest.skip("cannot bind-mount here")
-        return conf
-
-    yield make
-    for m in created:
-        jails.umount(m)
-
-
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_experiment_verdict(experiment, name):
     if name in ("D", "G") and os.geteuid() != 0:

@@ -11,9 +11,8 @@ from cgidlint import logcodes
 from cgidlint.cli import main
 from cgidlint.diagnose import parse_line
 from cgidlint.rules import registry
+from shared import SHARED
 
-SHARED = os.environ.get("CGIDLINT_SHARED") or os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
-                                                           "shared")
 RULES_MD = os.path.join(SHARED, "design", "rules.md")
 
 

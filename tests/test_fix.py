@@ -27,6 +27,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import jails
+from jails import classic_jail
 from cgidlint.cli import main
 from cgidlint.engine import Options
 from cgidlint.findings import Edit, Finding, Fix
@@ -36,10 +37,7 @@ from cgidlint.fix.plan import changed_old_lines, make_plan, unified_diff
 from cgidlint.lint import lint_path
 from cgidlint.parser.source import parse_bytes
 
-CORPUS = os.path.join(os.environ.get("CGIDLINT_SHARED") or os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared"),
-                      "corpus", "real")
-if not os.path.isdir(CORPUS):
-    CORPUS = "/work/shared/corpus/real"
+from shared import CORPUS
 
 
 def corpus_files():
@@ -249,23 +247,6 @@ def test_property_insert_adds_exactly_one_line(d):
 
 
 # ------------------------------------------------------------- jail pipeline
-
-def classic_jail(tmp):
-    """The original report as a jail: absolute ScriptSock split between the
-    views, DefaultRuntimeDir shared (experiment C layout): fix = ScriptSock cgisock."""
-    T = str(tmp)
-    J = os.path.join(T, "jail")
-    os.makedirs(os.path.join(T, "run", "cgid"))
-    os.makedirs(jails.in_jail(J, os.path.join(T, "run", "cgid")))
-    rd = os.path.join(J, "run")
-    os.makedirs(rd)
-    link = jails.in_jail(J, J)
-    os.makedirs(os.path.dirname(link), exist_ok=True)
-    os.symlink("/", link)
-    conf = os.path.join(T, "conf", "httpd.conf")
-    jails.write_config(conf, T, ["DefaultRuntimeDir %s" % rd, "Include conf/extra.conf"], chroot=J)
-    return conf, os.path.join(T, "conf", "extra.conf"), "ScriptSock %s/run/cgid/cgisock" % T
-
 
 def run_fix(*args):
     r = CliRunner().invoke(main, ["fix"] + [str(a) for a in args])

@@ -10,8 +10,7 @@ from cgidlint.evaluate.fs import ConfigFS
 from cgidlint.parser.source import parse_bytes
 from cgidlint.parser.tokens import getword_conf, resolve_env, split_words
 
-CORPUS = os.path.join(os.environ.get("CGIDLINT_SHARED") or os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared"),
-                      "corpus", "real")
+from shared import CORPUS
 CORPUS_FILES = sorted(os.path.join(d, f) for d, _, fs in os.walk(CORPUS) for f in fs if f != "SOURCES.md")
 
 config_bytes = st.lists(st.sampled_from([

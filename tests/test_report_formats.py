@@ -26,15 +26,15 @@ from cgidlint.lint import lint_path
 from cgidlint.report import github, sarif
 from cgidlint.report.common import Sources
 from cgidlint.rules import registry
-from test_fix import classic_jail
+from shared import SHARED
+from jails import classic_jail
 
 jsonschema = pytest.importorskip("jsonschema")
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXAMPLE_HOST_CONF = os.path.join(REPO, "examples", "host", "etc", "httpd")
 EXAMPLE_SARIF = os.path.join(REPO, "docs", "examples", "cgidlint.sarif")
-SCHEMA_PATH = os.path.join(os.environ.get("CGIDLINT_SHARED") or os.path.join(REPO, "..", "shared"),
-                           "data", "sarif-schema-2.1.0.json")
+SCHEMA_PATH = os.path.join(SHARED, "data", "sarif-schema-2.1.0.json")
 if not os.path.isfile(SCHEMA_PATH):
     SCHEMA_PATH = "/work/shared/data/sarif-schema-2.1.0.json"
 

@@ -16,7 +16,7 @@ import jails
 from cgidlint.cli import main
 from cgidlint.engine import Options
 from cgidlint.lint import lint_path
-from test_fix import classic_jail
+from jails import classic_jail
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXAMPLE_CONF = os.path.join(REPO, "examples", "host", "etc", "httpd", "conf", "httpd.conf")

@@ -21,7 +21,7 @@ from cgidlint.engine import Options
 from cgidlint.lint import lint_path
 from cgidlint.rules import registry
 from cgidlint.suppress import META_CODES, parse_comment
-from test_fix import classic_jail
+from jails import classic_jail
 
 MOD = jails.MODDIR
 HEAD = "LoadModule mpm_event_module %s/mod_mpm_event.so\nLoadModule dir_module %s/mod_dir.so\n" % (MOD, MOD)
