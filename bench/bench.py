@@ -27,7 +27,8 @@ import time
 
 MODULES_DIR = "/usr/lib/apache2/modules"
 HERE = os.path.dirname(os.path.abspath(__file__))
-CORPUS_C7 = os.path.join(HERE, "..", "..", "shared", "corpus", "real", "centos7-rhel7-httpd")
+CORPUS_C7 = os.path.join(os.environ.get("CGIDLINT_SHARED") or os.path.join(HERE, "..", "..", "shared"),
+                         "corpus", "real", "centos7-rhel7-httpd")
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
 
 HEAD = """ServerRoot "{root}"
