@@ -458,6 +458,20 @@ def test_sigkill_between_temp_and_rename_leaves_original(tmp_path):
     # the orphan is a hidden temp file that *.conf globs do not match
     assert len(left) == 1 and left[0].startswith(".a.conf.") and left[0].endswith(fixwrite.TMP_SUFFIX)
     assert open(os.path.join(os.path.dirname(p), left[0]), "rb").read() == b"new\n"
+    # the next write removes the orphan (its process is gone) and leaves nothing
+    fixwrite.atomic_write(p, b"newer\n", old, [])
+    assert os.listdir(os.path.dirname(p)) == ["a.conf"] and open(p, "rb").read() == b"newer\n"
+
+
+def test_a_temp_file_of_a_live_writer_is_left_alone(tmp_path):
+    p, old = _write_case(tmp_path)
+    d = os.path.dirname(p)
+    live = ".a.conf.%d.x1y2z3%s" % (os.getpid(), fixwrite.TMP_SUFFIX)     # a write in progress
+    other = ".b.conf.1.abc%s" % fixwrite.TMP_SUFFIX                         # another file's temp
+    for name in (live, other):
+        open(os.path.join(d, name), "wb").close()
+    fixwrite.atomic_write(p, b"new\n", old, [])
+    assert sorted(os.listdir(d)) == sorted(["a.conf", live, other])
 
 
 def test_symlink_leaving_the_tree_is_refused(tmp_path):

@@ -67,9 +67,52 @@ def _fsync_dir(d):
         os.close(fd)
 
 
+def _temp_prefix(base, pid):
+    return ".%s.%d." % (base, pid)
+
+
+def _pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True     # exists, owned by someone else
+    return True
+
+
+def remove_stale_temps(directory, base):
+    """Remove the temporary files an interrupted write (SIGKILL, power loss)
+    left next to ``base``: a directory ``Include`` (``Include conf.d``, not
+    ``conf.d/*.conf``) would make httpd read them.  Only files whose
+    writing process is gone; returns their names."""
+    removed = []
+    head = "." + base + "."
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return removed
+    for name in names:
+        if not (name.startswith(head) and name.endswith(TMP_SUFFIX)):
+            continue
+        pid_text = name[len(head):].split(".", 1)[0]
+        if not pid_text.isdigit() or _pid_alive(int(pid_text)):
+            continue
+        path = os.path.join(directory, name)
+        try:
+            if stat.S_ISREG(os.lstat(path).st_mode):
+                os.unlink(path)
+                removed.append(name)
+        except OSError:
+            pass
+    return removed
+
+
 def _write_temp(directory, base, data, st):
-    """A fsynced temporary file holding ``data`` with ``st``'s mode and owner."""
-    fd, tmp = tempfile.mkstemp(prefix="." + base + ".", suffix=TMP_SUFFIX, dir=directory)
+    """A fsynced temporary file holding ``data`` with ``st``'s mode and owner.
+    Its name carries our pid, so a later run can tell an orphan from a write
+    in progress."""
+    fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(base, os.getpid()), suffix=TMP_SUFFIX, dir=directory)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -106,6 +149,7 @@ def atomic_write(path, new, expected, allowed_roots=(), backup=None, display=Non
         raise WriteRefused("%s changed since it was read; run cgidlint fix again" % display)
     st = os.stat(real)
     directory, base = os.path.split(real)
+    remove_stale_temps(directory, base)
     if backup:
         btmp = _write_temp(directory, base, expected, st)
         try:
