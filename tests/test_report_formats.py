@@ -467,3 +467,34 @@ def test_output_to_unwritable_place_is_exit_2(tmp_path):
     r = invoke([EXAMPLE_HOST_CONF, "-o", str(tmp_path / "missing-dir" / "r.txt")])
     assert r.exit_code == 2 and "--output" in r.output and "Traceback" not in r.output
 
+
+
+# ---------------------------------------------------------------- bytes that are not UTF-8
+
+# Shift_JIS in a variable name and an Include target: the messages carry
+# bytes that are not UTF-8 (surrogate-escaped in the findings).
+SHIFT_JIS_CONF = (b"ServerRoot %s\r\n"
+                  b"ServerName ${CGIDLINT_\x95\x5c}\r\n"
+                  b"Include \x95\x5c.conf\r\n")
+
+
+@pytest.mark.parametrize("to_file", [False, True])
+def test_json_and_sarif_are_utf8_whatever_the_config_bytes(validator, tmp_path, monkeypatch, to_file):
+    conf = tmp_path / "httpd.conf"
+    conf.write_bytes(SHIFT_JIS_CONF.replace(b"%s", str(tmp_path).encode(), 1))
+    monkeypatch.chdir(tmp_path)
+    docs = {}
+    for fmt in ("json", "sarif"):
+        out = tmp_path / ("report." + fmt)
+        r = invoke(["lint", "--format", fmt, str(conf)] + (["-o", str(out)] if to_file else []))
+        assert r.exit_code == 1
+        raw = out.read_bytes() if to_file else r.stdout_bytes
+        docs[fmt] = json.loads(raw.decode("utf-8"))   # strict: a JSON text is UTF-8
+    assert_valid_sarif(validator, docs["sarif"])
+    # JSON is for programs: the bytes survive, as \udcXX escapes (as in a baseline)
+    messages = [f["message"] for f in docs["json"]["findings"]]
+    assert any("${CGIDLINT_\udc95\\}" in m for m in messages), messages
+    assert any(("/\udc95\\.conf" in m) for m in messages), messages
+    # SARIF is for viewers: only valid Unicode, the undecodable byte shown as U+FFFD
+    texts = [r["message"]["text"] for r in results(docs["sarif"])]
+    assert any("${CGIDLINT_\ufffd\\}" in t for t in texts), texts

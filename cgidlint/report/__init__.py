@@ -10,7 +10,7 @@ import json
 import os
 
 from cgidlint.findings import SEVERITY_RANK
-from cgidlint.report.common import name_stdin, report_base, summary  # noqa: F401 (re-exported)
+from cgidlint.report.common import escape_surrogates, name_stdin, report_base, summary  # noqa: F401 (re-exported)
 from cgidlint.report.text import to_text, use_color  # noqa: F401 (re-exported)
 
 JSON_VERSION = 1
@@ -22,7 +22,7 @@ def to_json(findings, project, baselined=0):
            "summary": summary(findings, project, baselined)}
     if project is not None:
         doc["context"] = context_dict(project)
-    return json.dumps(doc, indent=2, ensure_ascii=False)
+    return escape_surrogates(json.dumps(doc, indent=2, ensure_ascii=False))
 
 
 def context_dict(project):

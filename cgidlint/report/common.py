@@ -3,8 +3,26 @@ paths relative to the directory reports are read from."""
 
 import bisect
 import os
+import re
 
 STDIN_NAME = "<stdin>"
+# Config bytes that are not UTF-8 reach messages and paths as lone
+# surrogates (surrogateescape); a JSON text must be UTF-8.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def escape_surrogates(json_text):
+    """JSON text with each lone surrogate written as a ``\\uXXXX`` escape:
+    valid UTF-8, and Python's json reads the same string back (the bytes of
+    a Shift_JIS path survive, as in a baseline)."""
+    return _LONE_SURROGATE.sub(lambda m: "\\u%04x" % ord(m.group()), json_text)
+
+
+def replace_surrogates(json_text):
+    """JSON text with each lone surrogate replaced by U+FFFD: strict
+    consumers (SARIF viewers, code scanning) reject lone surrogates even
+    when escaped."""
+    return _LONE_SURROGATE.sub("\ufffd", json_text)
 
 
 def summary(findings, project, baselined=0):

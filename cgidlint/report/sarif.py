@@ -5,7 +5,9 @@ directory, or GITHUB_WORKSPACE) when the file lies under it, else absolute
 ``file://`` URIs.  Columns count Unicode code points (cgidlint counts bytes;
 the two differ only after non-ASCII bytes on the line, and a line that is not
 UTF-8 keeps byte counts).  Fixes are byte-exact replacements of the edited
-logical line, the same bytes ``cgidlint fix`` writes.
+logical line, the same bytes ``cgidlint fix`` writes.  Text made from
+config bytes that are not UTF-8 shows U+FFFD for them (the JSON format keeps
+them as ``\\udcXX`` escapes).
 """
 
 import base64
@@ -17,7 +19,7 @@ from collections import OrderedDict
 from urllib.parse import quote
 
 from cgidlint import __version__
-from cgidlint.report.common import Sources, relative_path
+from cgidlint.report.common import Sources, relative_path, replace_surrogates
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -188,4 +190,4 @@ def sarif_log(findings, project, base):
 
 
 def to_sarif(findings, project, base):
-    return json.dumps(sarif_log(findings, project, base), indent=2, ensure_ascii=False)
+    return replace_surrogates(json.dumps(sarif_log(findings, project, base), indent=2, ensure_ascii=False))
