@@ -690,3 +690,21 @@ def test_diff_applies_with_patch(tmp_path):
     d.write_bytes(unified_diff(str(p), data, new))
     subprocess.run(["patch", "-s", str(p), str(d)], check=True)
     assert p.read_bytes() == new
+
+
+def test_bind_mount_commands_quote_paths_and_add_the_fstab_line_once(tmp_path):
+    from cgidlint.rules.cg101_scriptsock_split_view import bind_mount_commands
+    host = str(tmp_path / "host run" / "cgid")
+    jail = str(tmp_path / "my jail" / "var" / "run" / "cgid")
+    fstab = tmp_path / "fstab"
+    fstab.write_bytes(b"# existing\n")
+    mkdir, mount, persist = bind_mount_commands(host, jail)
+    assert mount.startswith("mount --bind ")
+    persist = persist.replace("/etc/fstab", str(fstab))
+    for _ in range(2):   # running the printed commands twice changes nothing more
+        for c in (mkdir, persist):
+            assert subprocess.run(["sh", "-c", c]).returncode == 0, c
+    assert os.path.isdir(jail)
+    # fstab separates fields by blanks: blanks inside a path are written \040
+    escaped = [p.replace(" ", "\\040") for p in (host, jail)]
+    assert fstab.read_text() == "# existing\n%s %s none bind 0 0\n" % tuple(escaped)

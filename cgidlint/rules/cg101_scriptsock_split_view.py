@@ -2,6 +2,7 @@
 
 import os
 import re
+import shlex
 
 from cgidlint.findings import Edit, Fix
 from cgidlint.paths.jail import writable_by_others
@@ -61,19 +62,31 @@ def edit_scriptsock(ctx, value):
     return Edit(ctx.display_path(where.file), where.line, text, "insert_after")
 
 
+def bind_mount_commands(host_dir, jail_dir):
+    """Shell commands that bind-mount ``host_dir`` onto ``jail_dir`` now and
+    at every boot; safe to run twice (the fstab line is added once)."""
+    # fstab fields escape blanks as octal; the shell words are quoted.
+    line = "%s %s none bind 0 0" % tuple(p.replace("\\", "\\134").replace(" ", "\\040").replace("\t", "\\011")
+                                         for p in (host_dir, jail_dir))
+    q = shlex.quote
+    return ["mkdir -p %s" % q(jail_dir),
+            "mount --bind %s %s" % (q(host_dir), q(jail_dir)),
+            # printf, not echo: dash's echo would turn the \040 back into a blank
+            "grep -qxF %s /etc/fstab || printf '%%s\\n' %s >> /etc/fstab" % (q(line), q(line))]
+
+
 def filesystem_fix(ctx, sock_dir, h, j):
     """Commands that make ``sock_dir`` one directory in both views."""
     jail_dir = j.host_path
     if h.exists:
-        cmds = ["mkdir -p %s" % jail_dir,
-                "mount --bind %s %s" % (h.host_path, jail_dir),
-                "echo '%s %s none bind 0 0' >> /etc/fstab" % (h.host_path, jail_dir)]
+        cmds = bind_mount_commands(h.host_path, jail_dir)
         desc = ("bind-mount the host directory %s onto %s so both views reach the same directory "
                 "(the /etc/fstab line keeps it across reboots)" % (h.host_path, jail_dir))
         relies = "the bind mount being in place before httpd starts"
     else:
-        cmds = ["mkdir -p %s" % jail_dir, "mkdir -p %s" % os.path.dirname(h.host_path.rstrip("/")),
-                "ln -s %s %s" % (jail_dir, h.host_path)]
+        q = shlex.quote
+        cmds = ["mkdir -p %s" % q(jail_dir), "mkdir -p %s" % q(os.path.dirname(h.host_path.rstrip("/"))),
+                "ln -s %s %s" % (q(jail_dir), q(h.host_path))]
         desc = ("the host has no %s: create it as a symlink to the jail's %s, so the daemon binds inside "
                 "the jail and workers find the socket there (experiment F)" % (sock_dir, jail_dir))
         relies = "the symlink surviving reboots (/run is a tmpfs: recreate it from a tmpfiles.d entry)"
@@ -172,9 +185,7 @@ class ScriptSockSplitViewRule(Rule):
                    % (jail, cgid.path, cgid.describe(), sock_dir))
             fix = Fix("make %s the same directory on the host and in the jail (bind mount), or point ScriptSock "
                       "at a directory that already is" % sock_dir,
-                      commands=["mkdir -p %s%s" % (jail.rstrip("/"), sock_dir),
-                                "mount --bind %s %s%s" % (sock_dir, jail.rstrip("/"), sock_dir),
-                                "echo '%s %s%s none bind 0 0' >> /etc/fstab" % (sock_dir, jail.rstrip("/"), sock_dir)],
+                      commands=bind_mount_commands(sock_dir, jail.rstrip("/") + sock_dir),
                       relies_on="unverified: the jail is not on this machine", applicability="display-only")
             yield self.finding(ctx, cgid.anchor, msg, evidence="config-only", fix=fix)
             return
