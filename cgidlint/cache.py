@@ -21,8 +21,10 @@ hashes every file; it saves the parsing, building and walking.  The rules
 always run afresh: they look at the live filesystem (socket directories,
 permissions, users).
 
-Where: ``$XDG_CACHE_HOME/cgidlint`` or ``~/.cache/cgidlint``, one file per
-(tree, options), created 0700 and replaced atomically (rename), so
+Where: ``$XDG_CACHE_HOME/cgidlint`` (when absolute) or
+``~/.cache/cgidlint`` (no cache without a home), one file per
+(tree, options), created 0700 (not used when it is writable by others or is
+someone else's symlink) and replaced atomically (rename), so
 concurrent runs never see half a file; the 32 most recently written are
 kept.  Entries are ``marshal`` data (only
 plain values: no code runs on load, unlike pickle) behind a SHA-256 of
@@ -55,9 +57,25 @@ _code_digest = None
 
 
 def cache_dir():
-    # type: () -> str
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    # type: () -> Optional[str]
+    """Where entries live, or None when there is no absolute place for
+    them: a relative XDG_CACHE_HOME is invalid (XDG spec) and ignored, and a
+    user without a home (HOME unset, no passwd entry: expanduser leaves '~')
+    gets no cache rather than one in the working directory."""
+    base = os.environ.get("XDG_CACHE_HOME")
+    if not base or not os.path.isabs(base):
+        base = os.path.join(os.path.expanduser("~"), ".cache")
+        if not os.path.isabs(base):
+            return None
     return os.path.join(base, "cgidlint")
+
+
+def _is_entry_name(name):
+    """Names this module writes: entries (a SHA-256 in hex) and the
+    temporary files they are written to."""
+    if name.startswith(".tmp-"):
+        return True
+    return len(name) == 64 and all(c in "0123456789abcdef" for c in name)
 
 
 def code_digest():
@@ -309,11 +327,16 @@ class Store(object):
         # type: (Optional[str]) -> Optional[Store]
         """The store, or None when the directory cannot be made ours alone."""
         directory = directory or cache_dir()
+        if directory is None:
+            return None
         try:
             os.makedirs(directory, mode=0o700, exist_ok=True)
+            link = os.lstat(directory)
             st = os.stat(directory)
         except OSError:
             return None
+        if stat.S_ISLNK(link.st_mode) and link.st_uid != os.getuid():
+            return None  # someone else's link could lead to any directory of ours
         if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & 0o022:
             return None  # someone else could plant entries
         if code_digest() is None:
@@ -334,10 +357,12 @@ class Store(object):
 
     def prune(self):
         """Drop the least recently written entries beyond MAX_ENTRIES
-        (entries of older cgidlint versions or of trees no longer linted)."""
+        (entries of older cgidlint versions or of trees no longer linted);
+        files this module did not name are left alone."""
         keep = MAX_ENTRIES
         try:
-            entries = [e for e in os.scandir(self.directory) if e.is_file(follow_symlinks=False)]
+            entries = [e for e in os.scandir(self.directory)
+                       if _is_entry_name(e.name) and e.is_file(follow_symlinks=False)]
             entries.sort(key=lambda e: e.stat(follow_symlinks=False).st_mtime_ns, reverse=True)
             for e in entries[keep:]:
                 os.unlink(e.path)

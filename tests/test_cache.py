@@ -341,3 +341,102 @@ def test_envvars_file_values_are_inputs(tmp_path, cache_home, builds, monkeypatc
     project2, _ = lint(conf)
     assert builds["n"] == 2
     assert [d.args for d in project2.config.directives("ErrorLog")] == [b"/var/log/b"]
+
+
+def _files_under(top):
+    return sorted(os.path.relpath(os.path.join(d, f), str(top)) for d, _, fs in os.walk(str(top)) for f in fs)
+
+
+def test_relative_xdg_cache_home_is_ignored(tmp_path, monkeypatch, builds):
+    """XDG: a relative XDG_CACHE_HOME is invalid and ignored; it must not put
+    a cache into whatever directory the lint runs in (a CI checkout)."""
+    conf = tree(tmp_path)
+    workdir, home = tmp_path / "checkout", tmp_path / "home"
+    workdir.mkdir()
+    home.mkdir()
+    monkeypatch.chdir(str(workdir))
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative-cache")
+    monkeypatch.setenv("HOME", str(home))
+    lint(conf)
+    lint(conf)
+    assert _files_under(workdir) == []
+    assert builds["n"] == 1 and os.listdir(str(home / ".cache" / "cgidlint"))
+
+
+def test_no_home_directory_means_no_cache(tmp_path, monkeypatch, builds):
+    """A container user without HOME or passwd entry: expanduser gives '~'
+    back; that is no reason to make ./~/.cache in the working directory."""
+    conf = tree(tmp_path)
+    workdir = tmp_path / "checkout"
+    workdir.mkdir()
+    monkeypatch.chdir(str(workdir))
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.delenv("HOME", raising=False)
+    monkeypatch.setattr(os.path, "expanduser", lambda path: path)
+    _, cold = lint(conf, use_cache=False)
+    _, findings = lint(conf)
+    assert findings == cold and _files_under(workdir) == []
+
+
+def test_pruning_deletes_only_cache_entries(tmp_path, cache_home, monkeypatch):
+    """The directory may hold other things (the scenario images keep a
+    rootfs there; a user may have put notes there): pruning removes entries."""
+    monkeypatch.setattr(cache, "MAX_ENTRIES", 1)
+    cache_home.mkdir(parents=True, mode=0o700)
+    for i in range(3):
+        other = cache_home / ("notes%d.txt" % i)
+        other.write_text("keep me")
+        os.utime(str(other), (0, 0))  # older than any entry
+    for i in range(3):
+        lint(tree(tmp_path / str(i)))
+    names = os.listdir(str(cache_home))
+    assert sorted(n for n in names if n.startswith("notes")) == ["notes0.txt", "notes1.txt", "notes2.txt"]
+    assert len(names) == 4
+
+
+def test_cache_dir_symlink_of_another_user_is_not_used(tmp_path, cache_home, builds):
+    """Someone else's symlink named cgidlint (in a shared XDG_CACHE_HOME such
+    as /tmp) could point at any directory of ours: never write, nor prune, there."""
+    target = tmp_path / "private"
+    target.mkdir(mode=0o700)
+    precious = target / "precious"
+    precious.write_text("x")
+    cache_home.parent.mkdir(parents=True)
+    os.symlink(str(target), str(cache_home))
+    os.lchown(str(cache_home), os.getuid() + 4242, -1)
+    conf = tree(tmp_path)
+    lint(conf)
+    lint(conf)
+    assert builds["n"] == 2 and os.listdir(str(target)) == ["precious"]
+
+
+def test_cache_dir_symlink_of_our_own_is_used(tmp_path, cache_home, builds):
+    target = tmp_path / "elsewhere"
+    target.mkdir(mode=0o700)
+    cache_home.parent.mkdir(parents=True)
+    os.symlink(str(target), str(cache_home))
+    conf = tree(tmp_path)
+    lint(conf)
+    lint(conf)
+    assert builds["n"] == 1 and os.listdir(str(target))
+
+
+def test_unwritable_cache_changes_nothing(tmp_path, cache_home, monkeypatch):
+    """A read-only cache (EROFS on every write): output and exit code are
+    those of --no-cache."""
+    import errno
+    import tempfile
+
+    def read_only(*args, **kw):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+
+    conf = tree(tmp_path)
+    runner = CliRunner()
+    expected = runner.invoke(main, [conf, "--no-cache"])
+    cache_home.mkdir(parents=True, mode=0o700)
+    monkeypatch.setattr(tempfile, "mkstemp", read_only)
+    for _ in range(2):
+        r = runner.invoke(main, [conf])
+        assert (r.exit_code, r.output) == (expected.exit_code, expected.output)
+        assert r.exception is None or isinstance(r.exception, SystemExit)
+    assert os.listdir(str(cache_home)) == []
