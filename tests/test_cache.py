@@ -440,3 +440,102 @@ def test_unwritable_cache_changes_nothing(tmp_path, cache_home, monkeypatch):
         assert (r.exit_code, r.output) == (expected.exit_code, expected.output)
         assert r.exception is None or isinstance(r.exception, SystemExit)
     assert os.listdir(str(cache_home)) == []
+
+
+def _server(tmp_path, lines):
+    root = str(tmp_path / "srv")
+    conf = os.path.join(root, "conf", "httpd.conf")
+    jails.write_config(conf, root, ["DefaultRuntimeDir %s/run" % root] + lines)
+    os.makedirs(os.path.join(root, "run"))
+    return root, conf
+
+
+def _write(path, text):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def _iffile_appears(root):
+    _write(os.path.join(root, "flag"), "")
+
+
+def _optional_dir_appears(root):
+    _write(os.path.join(root, "later", "x.conf"), "ServerAdmin later@example.com\n")
+
+
+def _glob_dir_component_gains_dir(root):
+    _write(os.path.join(root, "vhosts", "b", "conf.d", "x.conf"), "ServerAdmin b@example.com\n")
+
+
+def _included_dir_gains_first_file(root):
+    _write(os.path.join(root, "inc", "00-first.conf"), "ServerAdmin first@example.com\n")
+
+
+def _file_becomes_link_elsewhere(root):
+    other = os.path.join(root, "other.conf")
+    _write(other, "ServerAdmin other@example.com\n")
+    os.unlink(os.path.join(root, "inc", "50-site.conf"))
+    os.symlink(other, os.path.join(root, "inc", "50-site.conf"))
+
+
+@pytest.mark.parametrize("change", [_iffile_appears, _optional_dir_appears, _glob_dir_component_gains_dir,
+                                    _included_dir_gains_first_file, _file_becomes_link_elsewhere],
+                         ids=lambda f: f.__name__.lstrip("_"))
+def test_existence_and_listing_questions_invalidate(tmp_path, cache_home, builds, change):
+    """What <IfFile>, IncludeOptional of a directory, a wildcard in a
+    directory component and a plain Include of a directory asked."""
+    root, conf = _server(tmp_path, ["<IfFile flag>", "ServerAdmin flag@example.com", "</IfFile>",
+                                    "IncludeOptional later", "IncludeOptional vhosts/*/conf.d/*.conf",
+                                    "Include inc"])
+    _write(os.path.join(root, "vhosts", "a", "conf.d", "x.conf"), "ServerAdmin a@example.com\n")
+    _write(os.path.join(root, "inc", "50-site.conf"), "ServerAdmin site@example.com\n")
+    lint(conf)
+    before, _ = lint(conf)
+    assert builds["n"] == 1
+    change(root)
+    after, findings = lint(conf)
+    cold, cold_findings = lint(conf, use_cache=False)
+    assert builds["n"] == 3 and findings == cold_findings
+    assert shape(after.config) == shape(cold.config) != shape(before.config)
+
+
+def test_server_root_created_later_switches_from_copy_to_live(tmp_path, cache_home, builds):
+    """A tree whose ServerRoot is not on this machine is read as a copy; once
+    that directory exists the same file means the live server."""
+    checkout = tmp_path / "checkout"
+    server_root = str(tmp_path / "later" / "srv")
+    conf = jails.write_config(str(checkout / "conf" / "httpd.conf"), server_root,
+                              ["DefaultRuntimeDir run"])
+    lint(conf)
+    copy, _ = lint(conf)
+    assert builds["n"] == 1 and not copy.live
+    os.makedirs(os.path.join(server_root, "run"))
+    live, findings = lint(conf)
+    cold, cold_findings = lint(conf, use_cache=False)
+    assert builds["n"] == 3 and live.live and findings == cold_findings
+    assert shape(live.config) == shape(cold.config)
+
+
+def test_httpd_V_output_is_an_input(tmp_path, cache_home, builds):
+    """--httpd: what `BINARY -V` says decides the build (its built-in
+    modules): a different binary's answer is not served from the entry."""
+    root, conf = _server(tmp_path, ["<IfModule unixd_module>", "ServerAdmin unixd@example.com", "</IfModule>"])
+    fake = str(tmp_path / "httpd")
+
+    def fake_httpd(httpd_root):
+        with open(fake, "w") as f:
+            f.write("#!/bin/sh\ncat <<'END'\nServer version: Apache/2.4.62 (Unix)\nServer MPM:     event\n"
+                    "Server compiled with....\n -D HTTPD_ROOT=\"%s\"\n -D SERVER_CONFIG_FILE=\"conf/httpd.conf\"\n"
+                    "END\n" % httpd_root)
+        os.chmod(fake, 0o755)
+
+    fake_httpd("/etc/httpd")  # a Red Hat build: unixd is a module there
+    lint(conf, httpd=fake)
+    first, _ = lint(conf, httpd=fake)
+    assert builds["n"] == 1
+    fake_httpd("/usr/local/apache2")  # built from source: unixd built in
+    second, findings = lint(conf, httpd=fake)
+    cold, cold_findings = lint(conf, use_cache=False, httpd=fake)
+    assert first.build != second.build == cold.build
+    assert findings == cold_findings and shape(second.config) == shape(cold.config) != shape(first.config)
