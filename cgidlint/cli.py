@@ -205,7 +205,8 @@ def lint(path, root, defines, pre_directives, httpd, runtime_dir, server_root, b
         from cgidlint.baseline import new_findings
         findings, hidden = new_findings(findings, project, baseline_file, known)
     fmt = fmt or report.default_format(os.environ)
-    colored = report.use_color(color, os.environ, output is None and sys.stdout.isatty())
+    colored = report.use_color(color, os.environ, output is None and sys.stdout.isatty(),
+                               to_file=output is not None)
     text = report.render(fmt, findings, project, color=colored, baselined=hidden)
     if hidden:
         note = "%d finding(s) hidden by the baseline %s" % (hidden, baseline_file)

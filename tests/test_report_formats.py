@@ -463,6 +463,19 @@ def test_output_file(validator, tmp_path):
     assert ANSI not in out.read_text() and out.read_text().endswith("1 error(s), 0 warning(s) in 4 file(s)\n")
 
 
+@pytest.mark.parametrize("args, env, coloured", [
+    ([], {"FORCE_COLOR": "1"}, False),     # FORCE_COLOR is for logs and pipes, not a report file
+    (["--color", "auto"], {"FORCE_COLOR": "1"}, False),
+    (["--color", "always"], {}, True),     # asked for explicitly
+    (["--color", "always"], {"NO_COLOR": "1"}, True),
+])
+def test_output_file_colour(tmp_path, args, env, coloured):
+    out = tmp_path / "report.txt"
+    r = invoke([EXAMPLE_HOST_CONF, "-o", str(out)] + args, env=env)
+    assert r.exit_code == 1 and r.output == ""
+    assert (ANSI in out.read_text()) is coloured
+
+
 def test_output_to_unwritable_place_is_exit_2(tmp_path):
     r = invoke([EXAMPLE_HOST_CONF, "-o", str(tmp_path / "missing-dir" / "r.txt")])
     assert r.exit_code == 2 and "--output" in r.output and "Traceback" not in r.output

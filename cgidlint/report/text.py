@@ -5,16 +5,18 @@ from cgidlint.report.common import summary
 SEVERITY_COLORS = {"error": "31;1", "warning": "33;1", "info": "36"}
 
 
-def use_color(choice, environ, isatty):
+def use_color(choice, environ, isatty, to_file=False):
     """Whether the text report is coloured.
 
-    ``--color always|never`` wins; otherwise FORCE_COLOR (set, not "0")
-    turns colour on, NO_COLOR (set, non-empty) turns it off, and colour
-    follows whether stdout is a terminal.
+    ``--color always|never`` wins; a report written to a file (``-o``) is
+    otherwise plain (FORCE_COLOR is set for logs, e.g. in CI, not for report
+    files); otherwise FORCE_COLOR (set, not "0") turns colour on, NO_COLOR
+    (set, non-empty) turns it off, and colour follows whether stdout is a
+    terminal.
     """
     if choice == "always":
         return True
-    if choice == "never":
+    if choice == "never" or to_file:
         return False
     force = environ.get("FORCE_COLOR")
     if force and force != "0":
