@@ -69,10 +69,11 @@ class Settings(object):
         """Rule codes (or prefixes) ignored for findings in ``file``."""
         if not self.per_path_ignores or not file:
             return []
-        rel = _relative(file, self.base_dir)
+        path = os.path.abspath(file)
+        rel = os.path.relpath(path, self.base_dir).replace(os.sep, "/")
         codes = []
         for pattern, pcodes in self.per_path_ignores:
-            if pattern.matches(rel):
+            if pattern.matches(path if pattern.absolute else rel):
                 codes.extend(pcodes)
         return codes
 
@@ -88,20 +89,16 @@ class Settings(object):
         return kept
 
 
-def _relative(file, base):
-    path = os.path.abspath(file)
-    rel = os.path.relpath(path, base)
-    # Outside the base directory: patterns can still name it absolutely.
-    return path if rel.startswith("..") else rel.replace(os.sep, "/")
-
-
 class PathPattern(object):
     """A gitignore-like glob: ``*`` stays within a directory, ``**`` crosses
-    them, and a pattern without ``/`` matches a file name at any depth."""
+    them, and a pattern without ``/`` matches a file name at any depth.
+    Relative patterns match paths relative to the settings file's directory
+    (``../`` reaches beside it); absolute ones match absolute paths."""
 
     def __init__(self, text):
         self.text = text
         pattern = text[2:] if text.startswith("./") else text
+        self.absolute = pattern.startswith("/")
         anchored = "/" in pattern.rstrip("/")
         body = _glob_to_regex(pattern.rstrip("/"))
         # A directory pattern covers everything below it.

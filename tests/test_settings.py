@@ -164,6 +164,28 @@ def test_per_path_ignores(host, pattern, ignored):
     assert r.exit_code == (0 if ignored else 1)
 
 
+def test_per_path_ignores_absolute_pattern(host):
+    """An absolute pattern names the file wherever the settings file is,
+    inside its directory too."""
+    root, conf = host
+    (root / ".cgidlint.toml").write_text('[per-path-ignores]\n"%s/*/httpd.conf" = ["CG101"]\n' % conf)
+    r, findings = lint_json([str(conf)], root)
+    assert r.exit_code == 0 and findings == []
+    (root / ".cgidlint.toml").write_text('[per-path-ignores]\n"%s/*/other.conf" = ["CG101"]\n' % conf)
+    r, findings = lint_json([str(conf)], root)
+    assert r.exit_code == 1 and rules_of(findings) == ["CG101"]
+
+
+def test_per_path_ignores_pattern_outside_the_settings_directory(host, tmp_path):
+    """--config ci/.cgidlint.toml: the tree is beside it, named with '..'."""
+    root, conf = host
+    settings_file = tmp_path / "ci" / ".cgidlint.toml"
+    settings_file.parent.mkdir()
+    settings_file.write_text('[per-path-ignores]\n"../host/etc/httpd/conf/*.conf" = ["CG101"]\n')
+    r, findings = lint_json([str(conf), "--config", str(settings_file)], root)
+    assert r.exit_code == 0 and findings == []
+
+
 def test_per_path_ignores_apply_to_fix(host):
     root, conf = host
     (root / ".cgidlint.toml").write_text('[per-path-ignores]\n"httpd.conf" = ["CG1"]\n')
