@@ -511,3 +511,39 @@ def test_json_and_sarif_are_utf8_whatever_the_config_bytes(validator, tmp_path, 
     # SARIF is for viewers: only valid Unicode, the undecodable byte shown as U+FFFD
     texts = [r["message"]["text"] for r in results(docs["sarif"])]
     assert any("${CGIDLINT_\ufffd\\}" in t for t in texts), texts
+
+
+# ---------------------------------------------------------------- continued directives
+
+# httpd reports a directive continued with "\" on its last physical line;
+# its column counts from the start of its first one.
+CONTINUED_CONF = (b"ServerRoot %s\n"
+                  b"  ServerName \\\n"
+                  b"       ${CGIDLINT_TEST_UNDEFINED}\n"
+                  b"Listen 80\n")
+
+
+def continued_conf(tmp_path):
+    p = tmp_path / "httpd.conf"
+    p.write_bytes(CONTINUED_CONF.replace(b"%s", str(tmp_path).encode(), 1))
+    return str(p)
+
+
+def test_sarif_region_of_a_continued_directive_spans_its_lines(validator, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    log = cli_sarif([continued_conf(tmp_path)])
+    assert_valid_sarif(validator, log)
+    [r] = [r for r in results(log) if r["ruleId"] == "CG003"]
+    loc = r["locations"][0]["physicalLocation"]
+    # the column (3, "ServerName") is on line 2: a region on line 3 at
+    # column 3 would point into the blanks before ${...}
+    assert loc["region"] == {"startLine": 2, "startColumn": 3, "endLine": 3}
+    assert loc["contextRegion"] == {"startLine": 2, "endLine": 3, "snippet": {
+        "text": "  ServerName \\\n       ${CGIDLINT_TEST_UNDEFINED}"}}
+
+
+def test_github_annotation_of_a_continued_directive_spans_its_lines(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    out = invoke(["--format", "github", continued_conf(tmp_path)]).output
+    [props] = [parse_annotation(l)[1] for l in out.splitlines() if "CG003" in l]
+    assert (props["line"], props["endLine"], props["col"]) == ("2", "3", "3")

@@ -105,14 +105,38 @@ class Sources(object):
     def physical_line(self, file, line):
         # type: (str, int) -> object
         """The bytes of physical line ``line`` (1-based) without its terminator, or None."""
+        return self.physical_lines(file, line, line)
+
+    def physical_lines(self, file, first, last):
+        # type: (str, int, int) -> object
+        """The bytes of physical lines ``first`` to ``last`` without the last
+        terminator, or None."""
         sf = self._files.get(file)
-        if sf is None or not line or line < 1:
+        if sf is None or not first or first < 1 or last < first:
             return None
         starts = sf.physical_line_starts()
-        if line > len(starts):
+        if last > len(starts):
             return None
-        end = starts[line] if line < len(starts) else len(sf.data)
-        return sf.data[starts[line - 1]:end].rstrip(b"\r\n")
+        end = starts[last] if last < len(starts) else len(sf.data)
+        return sf.data[starts[first - 1]:end].rstrip(b"\r\n")
+
+    def span(self, file, line, column):
+        # type: (str, int, int) -> tuple
+        """``(first line, column, last line)`` of what a finding at
+        ``line``/``column`` points at.  httpd reports a directive continued
+        with a backslash on its last physical line while columns count from
+        its first: such a finding spans the directive's lines, and keeps its
+        column only when that lies on the first line."""
+        sf = self._files.get(file)
+        if sf is None or not line or not sf.has_continuation:
+            return line, column, line
+        lline = self.logical_line(file, line)
+        if lline is None or lline.first_line == line:
+            return line, column, line
+        first_text = self.physical_line(file, lline.first_line)
+        if column and (first_text is None or column > len(first_text) + 1):
+            column = None
+        return lline.first_line, column, lline.line
 
     def logical_line(self, file, line):
         """The logical line that physical line ``line`` belongs to, or None."""

@@ -1,7 +1,7 @@
 """GitHub Actions workflow commands: one ``::error``/``::warning``/``::notice``
 line per finding, shown as annotations on the pull request."""
 
-from cgidlint.report.common import relative_path, summary
+from cgidlint.report.common import Sources, relative_path, summary
 
 COMMANDS = {"error": "error", "warning": "warning", "info": "notice"}
 
@@ -14,14 +14,17 @@ def escape_property(s):
     return escape_data(s).replace(":", "%3A").replace(",", "%2C")
 
 
-def annotation(finding, base):
+def annotation(finding, base, sources):
     props = []
     if finding.file:
         props.append(("file", relative_path(finding.file, base) or finding.file))
         if finding.line:
-            props.append(("line", str(finding.line)))
-            if finding.column:
-                props.append(("col", str(finding.column)))
+            first, column, last = sources.span(finding.file, finding.line, finding.column)
+            props.append(("line", str(first)))
+            if last != first:
+                props.append(("endLine", str(last)))
+            if column:
+                props.append(("col", str(column)))
     props.append(("title", "%s %s" % (finding.rule, finding.name)))
     message = finding.message
     if finding.fix is not None:
@@ -32,6 +35,7 @@ def annotation(finding, base):
 
 def to_github(findings, project, base):
     s = summary(findings, project)
-    lines = [annotation(f, base) for f in findings]
+    sources = Sources(project)
+    lines = [annotation(f, base, sources) for f in findings]
     lines.append("cgidlint: %d error(s), %d warning(s) in %d file(s)" % (s["errors"], s["warnings"], s["files"]))
     return "\n".join(lines)

@@ -79,16 +79,20 @@ def replacement_content(data):
 
 
 def physical_location(sources, base, file, line=None, column=None):
-    """The file, and the line and column when known; ``contextRegion``
-    carries the whole line so viewers without the file can show it."""
+    """The file, and the lines and column when known; ``contextRegion``
+    carries the whole lines so viewers without the file can show them."""
     loc = {"artifactLocation": artifact_location(file, base)}
     if line and line >= 1:
-        text = sources.physical_line(file, line)
-        loc["region"] = {"startLine": line}
+        first, column, last = sources.span(file, line, column)
+        lines = OrderedDict([("startLine", first)])
+        if last != first:
+            lines["endLine"] = last
+        loc["region"] = OrderedDict(lines)
         if column and column >= 1:
-            loc["region"]["startColumn"] = char_column(text, column)
+            loc["region"]["startColumn"] = char_column(sources.physical_line(file, first), column)
+        text = sources.physical_lines(file, first, last)
         if text is not None:
-            loc["contextRegion"] = {"startLine": line, "snippet": {"text": text.decode("utf-8", "replace")}}
+            loc["contextRegion"] = OrderedDict(lines, snippet={"text": text.decode("utf-8", "replace")})
     return loc
 
 
