@@ -36,6 +36,13 @@ _STOP = re.compile(r"caught SIG\w+, shutting down|Doing graceful restart|Attempt
                    r"shutting down gracefully")
 _START = re.compile(r"configured -- resuming normal operations")
 _SERIOUS = ("emerg", "alert", "crit", "error")
+# An access-log line (common or combined format, %v:%p first or not): an ID
+# in its request or referer is a URL, not something the server logged.
+_ACCESS = re.compile(r'^(?:\S+ ){3,4}\[[^\]]*\] "(?:[A-Z]+ |-")')
+# httpd formats an error-log line in an 8 KB buffer; a longer "line" is not
+# one of its messages (a binary file, a core dump appended by mistake), so
+# only its beginning is read, whatever its length.
+_MAX_LINE = 1 << 16
 _MAX_DETAIL_VALUES = 5
 _MAX_SAMPLE = 400
 
@@ -163,6 +170,7 @@ class Diagnosis(object):
         self.since_last_start = False
         self.groups = OrderedDict()    # (ID, variant) -> Group
         self.unknown = OrderedDict()   # AH IDs of serious lines we do not know -> count
+        self.access_lines = 0          # lines of an access log, skipped
         self.project = None
         self.other_findings = []
 
@@ -215,6 +223,9 @@ class _Reader(object):
         self.last_time = None
 
     def feed(self, number, text):
+        if _ACCESS.match(text):
+            self.diag.access_lines += 1
+            return
         if _STOP.search(text):
             self.generation += 1
             self.started = False
@@ -266,10 +277,28 @@ def read_log(stream, source, since_last_start=False):
     """Diagnose the lines of a binary stream; ``since_last_start`` keeps only
     the last server generation (is it still broken?)."""
     reader = _Reader(Diagnosis(source))
-    for number, raw in enumerate(stream, 1):
+    for number, raw in enumerate(_cut_lines(stream), 1):
         reader.diag.lines = number
         reader.feed(number, raw.rstrip(b"\r\n").decode("utf-8", errors="replace"))
     return reader.finish(since_last_start)
+
+
+def _cut_lines(stream):
+    """The stream's lines, each cut to _MAX_LINE bytes; the rest of a longer
+    line is read past in pieces, never held."""
+    readline = getattr(stream, "readline", None)
+    if readline is None:  # any iterable of lines
+        for line in stream:
+            yield line[:_MAX_LINE]
+        return
+    while True:
+        line = readline(_MAX_LINE)
+        if not line:
+            return
+        rest = line
+        while len(rest) == _MAX_LINE and rest[-1:] != b"\n":
+            rest = readline(_MAX_LINE)
+        yield line
 
 
 def read_log_path(path, since_last_start=False, stdin=None):
@@ -373,6 +402,8 @@ def _headline(diag):
     if diag.starts:
         s += ", %d server start(s), the last at line %d%s" % (
             len(diag.starts), diag.starts[-1][0], " (%s)" % diag.starts[-1][1] if diag.starts[-1][1] else "")
+    if diag.access_lines:
+        s += " (%d access-log line(s) skipped: is this the error log?)" % diag.access_lines
     if n:
         return s + "; %d known failure(s), most likely root cause first:" % n
     if diag.groups:
@@ -485,6 +516,7 @@ def to_dict(diag, registry):
     doc["version"] = JSON_VERSION
     doc["log"] = diag.source
     doc["lines"] = diag.lines
+    doc["access_log_lines"] = diag.access_lines
     doc["starts"] = [{"line": n, "time": t} for n, t in diag.starts]
     doc["diagnoses"] = [_group_dict(diag, g, numbers, registry) for g in diag.ordered]
     doc["other_ids"] = dict(diag.unknown)

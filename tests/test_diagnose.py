@@ -327,6 +327,60 @@ def test_a_large_log_is_streamed(tmp_path):
     assert elapsed < 30, elapsed
 
 
+class _EndlessLine(io.RawIOBase):
+    """A line of ``size`` bytes, then an AH01257 line: made on the
+    fly, so only what the reader keeps is in memory."""
+
+    def __init__(self, size):
+        self.left = size
+        self.tail = b"\n" + AH01257_ENOENT
+
+    def readable(self):
+        return True
+
+    def readinto(self, buf):
+        if self.left:
+            n = min(len(buf), self.left)
+            buf[:n] = b"\xc3" * n
+            self.left -= n
+            return n
+        n = min(len(buf), len(self.tail))
+        buf[:n] = self.tail[:n]
+        self.tail = self.tail[n:]
+        return n
+
+
+def test_a_line_without_end_is_not_held_whole():
+    """A log whose first 'line' is 64 MB of junk (a binary file, a dump
+    appended by mistake): httpd writes lines from an 8 KB buffer, so no
+    line needs to be kept whole; the next line is still read."""
+    import tracemalloc
+    tracemalloc.start()
+    try:
+        diag = diagnose.read_log(io.BufferedReader(_EndlessLine(64 << 20)), "junk")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 << 20, peak
+    assert diag.lines == 2 and failures(diag) == {("AH01257", 2)} and diag.failures[0].first_line == 2
+
+
+def test_access_log_lines_are_not_failures(tmp_path):
+    """An access log given by mistake: an ID in a request or referer is no
+    failure of the server, and the report says what the lines were."""
+    access = (b'203.0.113.9 - - [22/Nov/2026:09:51:58 +0000] "GET /AH01257: HTTP/1.1" 404 196 '
+              b'"http://example.com/AH01257:" "curl/8.5"\n'
+              b'www.example.com:443 203.0.113.9 - alice [22/Nov/2026:09:51:59 +0000] "GET /cgi-bin/x?AH01257: '
+              b'HTTP/1.1" 503 299 "-" "-"\n')
+    r = run(write(tmp_path, access, "access.log"))
+    assert r.exit_code == 0, r.output
+    assert "AH01257" not in r.output and "2 access-log line(s)" in r.output
+    r = run(write(tmp_path, access + AH01257_ENOENT, "mixed.log"), "--format", "json")
+    doc = json.loads(r.output)
+    assert r.exit_code == 1 and [d["id"] for d in doc["diagnoses"]] == ["AH01257"]
+    assert doc["diagnoses"][0]["first_line"] == 3 and doc["access_log_lines"] == 2
+
+
 # -- with the configuration -----------------------------------------------------------
 
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="bind mounts need root")
