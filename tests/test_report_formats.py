@@ -547,3 +547,17 @@ def test_github_annotation_of_a_continued_directive_spans_its_lines(tmp_path, mo
     out = invoke(["--format", "github", continued_conf(tmp_path)]).output
     [props] = [parse_annotation(l)[1] for l in out.splitlines() if "CG003" in l]
     assert (props["line"], props["endLine"], props["col"]) == ("2", "3", "3")
+
+
+def test_fingerprint_without_a_line_does_not_depend_on_the_checkout_location():
+    """A finding without a directive is fingerprinted by its message, which
+    names host paths: the same repository checked out in two places must
+    give the same fingerprint (code scanning matches alerts by it)."""
+    def fingerprint(checkout, missing="jail/run/cgid"):
+        f = Finding("CG102", "scriptsock-dir-missing", "error", checkout + "/etc/httpd/conf/httpd.conf", 0, 0,
+                    "the socket directory %s/%s does not exist" % (checkout, missing))
+        [r] = results(sarif.sarif_log([f], None, checkout))
+        return r["partialFingerprints"]["cgidlint/v1"]
+
+    assert fingerprint("/home/runner/work/x/x") == fingerprint("/tmp/y")
+    assert fingerprint("/tmp/y") != fingerprint("/tmp/y", "jail/run/other")

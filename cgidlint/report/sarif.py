@@ -127,10 +127,17 @@ def sarif_fix(finding, sources, base):
 
 
 def fingerprint(finding, sources, base, seen):
-    """Stable across line moves: the rule, the file and the directive text,
-    plus which occurrence of that triple it is."""
+    """Stable across line moves and checkouts: the rule, the file and the
+    directive text (the message, without the report base, for a finding on
+    no directive), plus which occurrence of that triple it is."""
     lline = sources.logical_line(finding.file, finding.line)
-    text = b" ".join(lline.text.split()) if lline is not None else finding.message.encode("utf-8", "replace")
+    if lline is not None:
+        text = b" ".join(lline.text.split())
+    else:
+        message = finding.message
+        if base.rstrip("/"):
+            message = message.replace(base.rstrip("/") + "/", "")
+        text = message.encode("utf-8", "replace")
     where = relative_path(finding.file, base) if finding.file else None
     key = b"\0".join([finding.rule.encode("ascii", "replace"), os.fsencode(where or finding.file or ""), text])
     digest = hashlib.sha256(key).hexdigest()
