@@ -12,7 +12,7 @@ import re
 import stat
 from typing import Dict, List, Optional, Sequence
 
-from cgidlint.evaluate.build import Builder
+from cgidlint.evaluate.build import DEFAULT_HTTPD_VERSION, Builder
 from cgidlint.evaluate.envvars import read_envvars
 from cgidlint.evaluate.fs import ConfigFS
 from cgidlint.evaluate.model import Config, ConfigError
@@ -287,7 +287,7 @@ def load(path, options=None):
     pre_directives = [os.fsencode(p) for p in options.pre_directives]
     with gc_paused():
         config, walk_errors = _evaluate(fs, env, options.defines, build, server_root, pre_directives, live,
-                                        main_view, options.cache)
+                                        main_view, options.cache, httpd_version(info))
     project = Project(config, fs, options, build, build_reason, runtime_base, runtime_source, root_inferred,
                       main_real)
     project.live = live
@@ -295,7 +295,17 @@ def load(path, options=None):
     return project
 
 
-def _evaluate(fs, env, defines, build, server_root, pre_directives, live, main_view, use_cache):
+def httpd_version(info):
+    """The (major, minor, patch) that ``<IfVersion>`` tests: the binary's
+    from ``--httpd``'s -V output, else the 2.4 release the directive table
+    was measured on."""
+    version = (info or {}).get("version") or ""
+    m = re.match(r"(\d+)\.(\d+)\.(\d+)", version)
+    return tuple(int(x) for x in m.groups()) if m else DEFAULT_HTTPD_VERSION
+
+
+def _evaluate(fs, env, defines, build, server_root, pre_directives, live, main_view, use_cache,
+              version=None):
     """Build and walk (cgidlint.evaluate), or their cached outcome."""
     store = None
     if use_cache:
@@ -303,17 +313,18 @@ def _evaluate(fs, env, defines, build, server_root, pre_directives, live, main_v
         store = cache.Store.open()
     if store is None:
         builder = Builder(fs, defines=defines, env=env, build=build, server_root=server_root,
-                          pre_directives=pre_directives)
+                          pre_directives=pre_directives, httpd_version=version or DEFAULT_HTTPD_VERSION)
         builder.live = live
         config = builder.read_main(main_view)
         return config, (walk(config, build) if not config.errors else [])
-    key = store.key((fs.read_root, fs.mounts, list(defines), build, server_root, pre_directives, live, main_view))
+    key = store.key((fs.read_root, fs.mounts, list(defines), build, server_root, pre_directives, live, main_view,
+                     version))
     hit = store.lookup(key, fs, env)
     if hit is not None:
         return hit
     recording = cache.RecordingFS(fs)
     builder = Builder(recording, defines=defines, env=env, build=build, server_root=server_root,
-                      pre_directives=pre_directives)
+                      pre_directives=pre_directives, httpd_version=version or DEFAULT_HTTPD_VERSION)
     builder.live = live
     config = builder.read_main(main_view)
     walk_errors = walk(config, build) if not config.errors else []

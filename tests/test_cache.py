@@ -539,3 +539,29 @@ def test_httpd_V_output_is_an_input(tmp_path, cache_home, builds):
     cold, cold_findings = lint(conf, use_cache=False, httpd=fake)
     assert first.build != second.build == cold.build
     assert findings == cold_findings and shape(second.config) == shape(cold.config) != shape(first.config)
+
+
+def test_httpd_version_decides_ifversion_and_is_an_input(tmp_path, cache_home, builds):
+    """<IfVersion> is tested against the binary's version (--httpd), and a
+    binary of another version is not served the entry of the first."""
+    root, conf = _server(tmp_path, ["<IfVersion < 2.4.10>", "Include missing-on-old-builds.conf",
+                                    "</IfVersion>"])
+    fake = str(tmp_path / "httpd")
+
+    def fake_httpd(version):
+        with open(fake, "w") as f:
+            f.write("#!/bin/sh\ncat <<'END'\nServer version: Apache/%s (Unix)\nServer MPM:     event\n"
+                    "Server compiled with....\n -D HTTPD_ROOT=\"/usr/local/apache2\"\n"
+                    " -D SERVER_CONFIG_FILE=\"conf/httpd.conf\"\nEND\n" % version)
+        os.chmod(fake, 0o755)
+
+    def rules(findings):
+        return sorted(f["rule"] for f in findings)
+
+    assert "CG002" not in rules(lint(conf, use_cache=False)[1])       # no --httpd: 2.4.71
+    fake_httpd("2.4.6")
+    assert "CG002" in rules(lint(conf, use_cache=False, httpd=fake)[1])
+    lint(conf, httpd=fake)
+    assert "CG002" in rules(lint(conf, httpd=fake)[1])
+    fake_httpd("2.4.62")
+    assert "CG002" not in rules(lint(conf, httpd=fake)[1])

@@ -126,9 +126,13 @@ class Reader(object):
 _PLAIN, _EXEC, _OPEN, _CLOSE = 0, 1, 2, 3
 
 
+# <IfVersion> without --httpd: the release the directive table was measured on.
+DEFAULT_HTTPD_VERSION = (2, 4, 71)
+
+
 class Builder(object):
     def __init__(self, fs, defines=(), env=None, build=None, server_root="/", pre_directives=(),
-                 httpd_version=(2, 4, 71)):
+                 httpd_version=DEFAULT_HTTPD_VERSION):
         self.fs = fs                      # type: ConfigFS
         self.env = dict(env or {})        # type: Dict[bytes, bytes]
         self.config = Config()
