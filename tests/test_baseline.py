@@ -105,6 +105,24 @@ def test_whitespace_changes_in_the_directive_keep_matching(tmp_path):
     assert reported(cli(conf, "--baseline", bl)) == ["CG004"]
 
 
+@pytest.mark.parametrize("recorded_eol, checked_eol", [(b"\n", b"\r\n"), (b"\r\n", b"\n")])
+def test_line_ending_conversion_keeps_matching(tmp_path, recorded_eol, checked_eol):
+    """git's autocrlf may check the tree out with other line endings than
+    the ones the baseline was written from: a continued directive and a
+    Shift_JIS comment swallowing the next line still match."""
+    body = (b"DirectoryIndex a.html \\\n    b.html # b\n"
+            b"# \x95\x5c\nServerAdmin a@b\n" + cg004(b"c"))
+    conf = write_conf(tmp_path, body.replace(b"\n", recorded_eol))
+    bl = str(tmp_path / "b.json")
+    write_baseline(conf, bl)
+    recorded = json.load(open(bl))["findings"]
+    assert sorted(e["rule"] for e in recorded) == ["CG004", "CG004", "CG005"]
+    assert "DirectoryIndex a.html b.html # b" in [e["directive"] for e in recorded]
+    write_conf(tmp_path, body.replace(b"\n", checked_eol))
+    r = cli(conf, "--baseline", bl, "--fail-on", "warning")
+    assert reported(r) == [] and r.exit_code == 0 and "3 finding(s) hidden" in r.stdout
+
+
 def test_matching_counts_identical_findings(tmp_path):
     conf = write_conf(tmp_path, cg004(b"a") * 2)
     bl = str(tmp_path / "b.json")
