@@ -309,7 +309,9 @@ def diagnose(error_log, config_path, root, defines, pre_directives, httpd, runti
         project, findings = run_lint(config_path, options, select, ignore)
         diagnosis.attach_config(diag, project, findings)
     if fmt == "json":
-        click.echo(json.dumps(diagnosis.to_dict(diag, registry()), indent=2, ensure_ascii=False))
+        from cgidlint.report.common import escape_surrogates
+        # findings quote config bytes that need not be UTF-8 (Shift_JIS paths)
+        click.echo(escape_surrogates(json.dumps(diagnosis.to_dict(diag, registry()), indent=2, ensure_ascii=False)))
     else:
         click.echo(diagnosis.to_text(diag, registry()))
     sys.exit(diagnosis.exit_code(diag))

@@ -451,3 +451,21 @@ def test_unimplemented_rules_are_named_as_such_with_config(experiment):
     r = run(log_path("event-jail-without-libgcc.log"), conf, "--isolated", "--build", "debian")
     assert "In CONFIG: CG304 jail-runtime-library is not yet implemented. Check by hand:" in r.output \
         or "CG304" in registry()
+
+
+def test_json_stays_utf8_when_the_config_quotes_shift_jis_bytes(experiment, tmp_path):
+    conf = experiment("A")
+    with open(conf, "rb") as f:
+        data = f.read()
+    # a Shift_JIS directory name in the socket path (missing on the host, so
+    # CG102 predicts the line): the finding's message quotes it
+    data = re.sub(rb"(ScriptSock [^\n]*)/cgisock", lambda m: m.group(1) + b"/\x95\x5c/cgisock", data)
+    with open(conf, "wb") as f:
+        f.write(data)
+    log = write(tmp_path, START + AH01257_ENOENT)
+    r = CliRunner().invoke(main, ["diagnose", log, conf, "--isolated", "--build", "debian", "--format", "json"])
+    raw = r.stdout_bytes
+    doc = json.loads(raw.decode("utf-8"))        # valid UTF-8, not raw 0x95
+    found = doc["diagnoses"][0]["findings"]
+    assert found and found[0]["rule"] == "CG102"
+    assert "\udc95" in found[0]["message"]      # the byte survives, escaped
