@@ -139,19 +139,16 @@ def make_options(root, defines, pre_directives, httpd, runtime_dir, server_root,
                    build=build, shared_dirs=shared_dirs, pre_directives=pre_directives, cache=not no_cache)
 
 
-def _codes(s):
-    return [c.strip() for c in s.split(",") if c.strip()] if s else None
-
-
 def run_lint(path, options, select, ignore):
     from cgidlint.engine import UsageError, gc_paused
     from cgidlint.lint import lint_path
+    from cgidlint.rules import parse_codes
     read_stdin_config(path, options)
     try:
         # The rules too walk every line; a process that exits after this
         # need not collect (nor free) the tree at all.
         with gc_paused(keep=_WHOLE_PROCESS):
-            project, findings = lint_path(path, options, _codes(select), _codes(ignore))
+            project, findings = lint_path(path, options, parse_codes(select), parse_codes(ignore))
     except UsageError as e:
         _fail(str(e))
     except Exception as e:  # a bug must not turn into a traceback for users

@@ -4,7 +4,7 @@ from typing import Iterable, List, Optional
 
 from cgidlint.engine import Options, Project, load
 from cgidlint.findings import Finding
-from cgidlint.rules import registry
+from cgidlint.rules import code_selected, registry
 from cgidlint.rules.context import LintContext
 from cgidlint.suppress import apply_suppressions, split_rules
 
@@ -12,15 +12,7 @@ _CGID_RULES = ("CG101", "CG102", "CG103", "CG104", "CG105")
 
 
 def selected_rules(select=None, ignore=None):
-    reg = registry()
-    codes = list(reg)
-    if select:
-        want = [s.upper() for s in select]
-        codes = [c for c in codes if any(c.startswith(w) for w in want)]
-    if ignore:
-        drop = [s.upper() for s in ignore]
-        codes = [c for c in codes if not any(c.startswith(d) for d in drop)]
-    return [reg[c]() for c in codes]
+    return [rule() for code, rule in registry().items() if code_selected(code, select, ignore)]
 
 
 def run_rules(project, select=None, ignore=None, shared_dirs=()):

@@ -81,12 +81,8 @@ class Settings(object):
         """``findings`` without those that a per-path ignore covers."""
         if not self.per_path_ignores:
             return list(findings)
-        kept = []
-        for f in findings:
-            codes = self.ignored_codes(f.file)
-            if not any(f.rule.startswith(c) for c in codes):
-                kept.append(f)
-        return kept
+        from cgidlint.rules import code_selected
+        return [f for f in findings if code_selected(f.rule, ignore=self.ignored_codes(f.file))]
 
 
 class PathPattern(object):

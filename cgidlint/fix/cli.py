@@ -46,16 +46,11 @@ def print_commands(plan, out):
     out.write(("\n".join(lines) + "\n").encode("utf-8", "surrogateescape"))
 
 
-def _codes(s):
-    return [c.strip().upper() for c in s.split(",") if c.strip()] if s else []
-
-
 def _selected(findings, select, ignore):
     """The findings of the rules --select/--ignore name (prefixes, as lint)."""
-    want, drop = _codes(select), _codes(ignore)
-    return [f for f in findings
-            if (not want or any(f.rule.startswith(w) for w in want))
-            and not any(f.rule.startswith(d) for d in drop)]
+    from cgidlint.rules import code_selected, parse_codes
+    want, drop = parse_codes(select), parse_codes(ignore)
+    return [f for f in findings if code_selected(f.rule, want, drop)]
 
 
 def verify_after(before, after, plan):

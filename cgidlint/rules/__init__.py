@@ -40,3 +40,15 @@ def registry():
 
 def get(code):
     return registry().get(code.upper())
+
+
+def parse_codes(text):
+    """``"cg1, CG004"`` -> ``["CG1", "CG004"]`` (None for no text)."""
+    return [c.strip().upper() for c in text.split(",") if c.strip()] if text else None
+
+
+def code_selected(code, select=None, ignore=None):
+    """Whether rule ``code`` is run under ``--select``/``--ignore``: lists of
+    codes or prefixes (``CG1``); an empty select means every rule."""
+    return ((not select or any(code.startswith(s.upper()) for s in select))
+            and not any(code.startswith(i.upper()) for i in ignore or ()))
